@@ -1,0 +1,250 @@
+"""Render charts: ChartSpec → SVG file (vector), cached by content hash.
+
+The only module that imports matplotlib, and only when a chart is not in the
+cache: a warm build never pays for importing it.  Text in the SVG is drawn
+as paths (``svg.fonttype = 'path'``) in the same Noto Sans CJK SC the PDF
+uses for headings, so the typesetter can embed the chart as vector graphics
+without any font of its own.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from .model import ChartImage, ChartSpec
+
+# Bump when the house style below changes: it is part of every cache key.
+STYLE_VERSION = "3"
+
+WIDTH_PT = 430.0
+HEIGHTS_PT = {"pie": 215.0, "bar": 215.0, "grouped_bar": 225.0, "stacked_bar": 225.0, "timeline": 170.0}
+
+# A restrained palette for a government/industry report: navy first, then teal, slate, ochre.
+PALETTE = ["#1f4e79", "#2e8b8b", "#8497b0", "#c5a14e", "#a9c4dc", "#6b6b6b"]
+MUTED = "#c9d3df"
+INK = "#333333"
+
+
+def _height(spec: ChartSpec) -> float:
+    if spec.kind == "barh":
+        return max(180.0, 60.0 + 17.0 * len(spec.categories))
+    return HEIGHTS_PT.get(spec.kind, 215.0)
+
+
+def cache_key(spec: ChartSpec, font_stamp: str, library_version: str) -> str:
+    payload = json.dumps({"spec": asdict(spec), "style": STYLE_VERSION, "font": font_stamp,
+                          "matplotlib": library_version}, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _matplotlib_version() -> str:
+    # Read the installed version without importing matplotlib (a warm build must not pay for it).
+    from importlib.metadata import version
+
+    return version("matplotlib")
+
+
+def font_stamp(font_paths: list[Path]) -> str:
+    """Identify the font files cheaply but safely: name, size and a hash of the first and last 64 KiB."""
+    h = hashlib.sha256()
+    for p in font_paths:
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            h.update(p.name.encode())
+            h.update(str(size).encode())
+            h.update(f.read(65536))
+            f.seek(max(0, size - 65536))
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def render_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path,
+                  cache_dir: Path) -> tuple[list[ChartImage], int]:
+    """Return one ChartImage per spec (same order) and how many were drawn (not cached)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    stamp = font_stamp([sans_font, sans_bold_font])
+    version = _matplotlib_version()
+    images: list[ChartImage] = []
+    drawn = 0
+    for spec in specs:
+        key = cache_key(spec, stamp, version)
+        path = cache_dir / f"{key}.svg"
+        size = (WIDTH_PT, _height(spec))
+        if not path.is_file():
+            svg = _draw(spec, sans_font, sans_bold_font, size)
+            _atomic_write(path, svg)
+            drawn += 1
+        images.append(ChartImage(path, *size))
+    return images, drawn
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    # Several builds may share the cache: write a private temp file, then rename over.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".svg")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float]) -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("svg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    for p in (sans_font, sans_bold_font):
+        font_manager.fontManager.addfont(str(p))
+    family = font_manager.FontProperties(fname=str(sans_font)).get_name()
+    rc = {
+        "font.family": family, "font.size": 9, "axes.edgecolor": "#999999", "axes.linewidth": 0.6,
+        "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK, "text.color": INK,
+        "svg.fonttype": "path", "svg.hashsalt": "whitepaper", "axes.unicode_minus": False,
+        "xtick.major.width": 0.6, "ytick.major.width": 0.6,
+    }
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(size[0] / 72, size[1] / 72))
+        ax = fig.add_subplot()
+        _DRAWERS[spec.kind](ax, spec)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout(pad=0.6)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+def _colors_for(spec: ChartSpec, n: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _pie(ax, spec: ChartSpec) -> None:
+    name, values = spec.series[0]
+    total = sum(values)
+    wedges, _ = ax.pie(values, colors=_colors_for(spec, len(values)), startangle=90, counterclock=False,
+                       wedgeprops={"width": 0.42, "edgecolor": "white", "linewidth": 1.5})
+    for wedge, cat, v in zip(wedges, spec.categories, values):
+        import math
+
+        angle = math.radians((wedge.theta1 + wedge.theta2) / 2)
+        x, y = 1.18 * math.cos(angle), 1.18 * math.sin(angle)
+        ax.annotate(f"{cat}\n{_fmt(v)} {spec.unit}（{v / total * 100:.1f}%）", (x, y),
+                    ha="left" if x >= 0 else "right", va="center", fontsize=9)
+    ax.text(0, 0, f"合计\n{_fmt(total)} {spec.unit}", ha="center", va="center", fontsize=9)
+    ax.set_aspect("equal")
+    ax.set_xlim(-2.2, 2.2)
+    ax.axis("off")
+
+
+def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
+    import numpy as np
+
+    n = len(spec.series)
+    x = np.arange(len(spec.categories))
+    width = 0.55 if stacked or n == 1 else 0.7 / n
+    bottom = np.zeros(len(spec.categories))
+    colors = _colors_for(spec, n)
+    for i, (name, values) in enumerate(spec.series):
+        values = np.array(values, dtype=float)
+        offset = 0 if stacked or n == 1 else (i - (n - 1) / 2) * width
+        bars = ax.bar(x + offset, values, width, bottom=bottom if stacked else None, color=colors[i],
+                      label=name, zorder=2)
+        for rect, v, b in zip(bars, values, bottom):
+            if v == 0:
+                continue
+            if stacked:
+                ax.text(rect.get_x() + rect.get_width() / 2, b + v / 2, _fmt(v), ha="center", va="center",
+                        fontsize=8.5, color="white")
+            else:
+                ax.text(rect.get_x() + rect.get_width() / 2, v, _fmt(v), ha="center", va="bottom", fontsize=8.5)
+        if stacked:
+            bottom = bottom + values
+    if stacked and n > 1:
+        for xi, total in zip(x, bottom):
+            ax.text(xi, total, f"合计 {_fmt(total)}", ha="center", va="bottom", fontsize=8.5)
+    ax.set_xticks(x, spec.categories)
+    ax.set_ylabel(spec.unit)
+    ax.margins(y=0.15)
+    ax.yaxis.grid(True, color="#e5e5e5", linewidth=0.6, zorder=0)
+    if n > 1:
+        ax.legend(frameon=False, ncols=n, loc="upper left", fontsize=8.5)
+
+
+def _bar(ax, spec):
+    _bars(ax, spec, stacked=False)
+
+
+def _grouped(ax, spec):
+    _bars(ax, spec, stacked=False)
+
+
+def _stacked(ax, spec):
+    _bars(ax, spec, stacked=True)
+
+
+def _barh(ax, spec: ChartSpec) -> None:
+    import numpy as np
+
+    y = np.arange(len(spec.categories))[::-1]
+    left = np.zeros(len(spec.categories))
+    colors = _colors_for(spec, len(spec.series))
+    highlighted = set(spec.highlight)
+    for i, (name, values) in enumerate(spec.series):
+        values = np.array(values, dtype=float)
+        bar_colors = [colors[i] if not highlighted or cat in highlighted else MUTED for cat in spec.categories]
+        ax.barh(y, values, 0.62, left=left, color=bar_colors, label=name, zorder=2,
+                edgecolor="white", linewidth=0.5)
+        left = left + values
+    for yi, total in zip(y, left):
+        ax.text(total + 0.05, yi, _fmt(total), va="center", fontsize=8)
+    ax.set_yticks(y, spec.categories)
+    for label in ax.get_yticklabels():
+        if label.get_text() in highlighted:
+            label.set_fontweight("bold")
+            label.set_color("#1f4e79")
+    ax.set_xlabel(spec.unit)
+    ax.xaxis.grid(True, color="#e5e5e5", linewidth=0.6, zorder=0)
+    ax.set_xlim(0, max(left) * 1.12 if len(left) else 1)
+    ax.xaxis.set_major_locator(__import__("matplotlib.ticker", fromlist=["MaxNLocator"]).MaxNLocator(integer=True))
+    if len(spec.series) > 1:
+        handles, labels = ax.get_legend_handles_labels()
+        if highlighted:
+            # the legend shows the series colours, not the muted ones
+            from matplotlib.patches import Patch
+
+            handles = [Patch(color=c) for c in colors]
+        ax.legend(handles, labels, frameon=False, loc="lower right", fontsize=8)
+
+
+def _timeline(ax, spec: ChartSpec) -> None:
+    years = [float(c) for c in spec.categories]
+    lo, hi = min(years) - 1, max(years) + 1
+    ax.axhline(0, color="#1f4e79", linewidth=2, zorder=1)
+    for i, (year, label) in enumerate(zip(years, spec.labels)):
+        up = 1 if i % 2 == 0 else -1
+        ax.plot([year, year], [0, 0.55 * up], color="#8497b0", linewidth=0.8, zorder=1)
+        ax.scatter([year], [0], s=36, color=PALETTE[i % 2 and 1], zorder=3)
+        wrapped = "\n".join(label[j:j + 14] for j in range(0, len(label), 14))
+        ax.text(year, 0.62 * up, f"{int(year)} 年\n{wrapped}" if up > 0 else f"{wrapped}\n{int(year)} 年",
+                ha="center", va="bottom" if up > 0 else "top", fontsize=8)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(-1.9, 1.9)
+    ax.axis("off")
+
+
+_DRAWERS = {"pie": _pie, "bar": _bar, "grouped_bar": _grouped, "stacked_bar": _stacked, "barh": _barh,
+            "timeline": _timeline}

@@ -1,0 +1,362 @@
+"""Load a project folder: YAML chapters with positions, CSV tables, font paths.
+
+Takes a folder; returns a :class:`~pipeline.model.Project`.  Anything that
+cannot even be read (a YAML syntax error, a missing file, a CSV in an
+unknown encoding) raises :class:`~pipeline.model.ContentError` with the
+file and line.  Structural checks live in ``validate``.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import ContentError, DataTable, Problem, Project, Rule, SourcePos, YamlDoc
+
+log = logging.getLogger(__name__)
+
+EDITION_FILE = "chapters/edition.yaml"
+TABLES_FILE = "data/tables.yaml"
+
+# The typefaces a build needs, by role; files live in fonts/.
+FONT_FILES = {
+    "serif": "NotoSerifSC-Regular.ttf",
+    "serif-bold": "NotoSerifSC-Bold.ttf",
+    "sans": "NotoSansSC-Regular.ttf",
+    "sans-bold": "NotoSansSC-Bold.ttf",
+}
+
+
+def load_project(root: Path) -> Project:
+    root = Path(root).resolve()
+    problems: list[Problem] = []
+
+    edition = _try(load_yaml, root, EDITION_FILE, problems)
+    chapters: list[YamlDoc] = []
+    if edition is not None and isinstance(edition.data, dict):
+        names = edition.data.get("chapters")
+        if isinstance(names, list):
+            for i, name in enumerate(names):
+                if not isinstance(name, str):
+                    continue  # validate reports the type
+                rel = f"chapters/{name}"
+                if not safe_path(root, rel):
+                    problems.append(Problem(edition.pos(("chapters", i)), f"chapters[{i}]",
+                                            f"'{name}' is outside the chapters folder"))
+                    continue
+                if not (root / rel).is_file():
+                    problems.append(Problem(edition.pos(("chapters", i)), f"chapters[{i}]",
+                                            f"chapter file '{rel}' not found"))
+                    continue
+                doc = _try(load_yaml, root, rel, problems)
+                if doc is not None:
+                    chapters.append(doc)
+
+    tables_doc = _try(load_yaml, root, TABLES_FILE, problems)
+    tables: dict[str, DataTable] = {}
+    rules: list[Rule] = []
+    if tables_doc is not None:
+        tables, rules = _load_tables(root, tables_doc, problems)
+
+    fonts = {}
+    for role, name in FONT_FILES.items():
+        path = root / "fonts" / name
+        if not path.is_file():
+            problems.append(Problem(SourcePos(f"fonts/{name}"), "", f"font file for '{role}' text not found"))
+        fonts[role] = path
+
+    if problems:
+        raise ContentError(problems)
+    return Project(root=root, edition=edition, chapters=tuple(chapters), tables_doc=tables_doc,
+                   tables=tables, rules=tuple(rules), fonts=fonts)
+
+
+def _try(fn, root: Path, rel: str, problems: list[Problem]):
+    try:
+        return fn(root, rel)
+    except ContentError as e:
+        problems.extend(e.problems)
+        return None
+
+
+def safe_path(root: Path, rel: str) -> bool:
+    """True if ``rel`` stays inside the project folder (no ``..`` escapes, no absolute paths)."""
+    try:
+        target = (root / rel).resolve()
+    except (OSError, RuntimeError):
+        return False
+    return target == root or root in target.parents
+
+
+# ---------------------------------------------------------------- YAML
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader: plain data only, no Python object construction."""
+
+
+def load_yaml(root: Path, rel: str) -> YamlDoc:
+    path = root / rel
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ContentError([Problem(SourcePos(rel), "", "file not found")]) from None
+    text = _decode(raw, rel)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 0
+        col = mark.column + 1 if mark else 0
+        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise ContentError([Problem(SourcePos(rel, line, col), "", f"YAML syntax error: {msg}")]) from None
+    except yaml.YAMLError as e:
+        raise ContentError([Problem(SourcePos(rel, 1), "", f"YAML error: {e}")]) from None
+    finally:
+        loader.dispose()
+    positions: dict[tuple, SourcePos] = {}
+    key_positions: dict[tuple, SourcePos] = {}
+    duplicates: list[Problem] = []
+    if node is not None:
+        _walk(node, (), rel, positions, key_positions, duplicates)
+    else:
+        positions[()] = SourcePos(rel, 1, 1)
+    if duplicates:
+        raise ContentError(duplicates)
+    return YamlDoc(rel, data, positions, key_positions)
+
+
+def _mark(rel: str, mark) -> SourcePos:
+    return SourcePos(rel, mark.line + 1, mark.column + 1)
+
+
+def _walk(node, path, rel, positions, key_positions, duplicates) -> None:
+    # Block scalars (| and >) start on the line after their indicator.
+    start = node.start_mark
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        positions[path] = SourcePos(rel, start.line + 2, 1)
+    else:
+        positions[path] = _mark(rel, start)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, SourcePos] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            kpath = path + (key,)
+            if key in seen:
+                duplicates.append(Problem(_mark(rel, key_node.start_mark), _dotted(kpath),
+                                          f"duplicate key (first defined on line {seen[key].line})"))
+            seen[key] = _mark(rel, key_node.start_mark)
+            key_positions[kpath] = seen[key]
+            _walk(value_node, kpath, rel, positions, key_positions, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, path + (i,), rel, positions, key_positions, duplicates)
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+dotted = _dotted
+
+
+def _decode(raw: bytes, rel: str) -> str:
+    """UTF-8 (BOM allowed); GB18030/GBK files, common in China, are read too."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        utf8_error = e
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        line = raw[: utf8_error.start].count(b"\n") + 1
+        raise ContentError([Problem(SourcePos(rel, line), "",
+                                    f"not UTF-8 (byte 0x{raw[utf8_error.start]:02x}) and not GB18030 either; "
+                                    "save the file as UTF-8")]) from None
+    log.warning("%s is encoded in GB18030/GBK, not UTF-8; read it as GB18030", rel)
+    return text
+
+
+# ---------------------------------------------------------------- CSV
+
+
+COLUMN_TYPES = ("string", "integer", "number")
+
+
+def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem]) -> tuple[dict[str, DataTable], list[Rule]]:
+    tables: dict[str, DataTable] = {}
+    rules: list[Rule] = []
+    spec = doc.data if isinstance(doc.data, dict) else {}
+    declared = spec.get("tables") if isinstance(spec.get("tables"), dict) else {}
+    for name, decl in declared.items():
+        if not isinstance(decl, dict):
+            continue  # validate reports the shape
+        path = ("tables", name)
+        for i, rule in enumerate(decl.get("rules") or []):
+            if isinstance(rule, dict) and isinstance(rule.get("check"), str):
+                rules.append(Rule(str(rule.get("name", f"{name} rule {i + 1}")), rule["check"],
+                                  doc.pos(path + ("rules", i, "check"))))
+        file = decl.get("file")
+        columns = decl.get("columns")
+        if not isinstance(file, str) or not isinstance(columns, dict):
+            continue
+        rel = f"data/{file}"
+        if not safe_path(root, rel):
+            problems.append(Problem(doc.pos(path + ("file",)), f"tables.{name}.file",
+                                    f"'{file}' is outside the data folder"))
+            continue
+        table = _load_csv(root, rel, name, decl, doc.pos(path), problems, doc)
+        if table is not None:
+            tables[name] = table
+    return tables, rules
+
+
+def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
+              problems: list[Problem], doc: YamlDoc) -> DataTable | None:
+    import pandas as pd  # imported here: loading YAML alone should stay cheap
+
+    try:
+        raw = (root / rel).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        problems.append(Problem(doc.pos(("tables", name, "file")), f"tables.{name}.file",
+                                f"data file '{rel}' not found"))
+        return None
+    try:
+        text = _decode(raw, rel)
+    except ContentError as e:
+        problems.extend(e.problems)
+        return None
+    if not text.strip():
+        problems.append(Problem(SourcePos(rel, 1), "", "the file is empty (expected a header row)"))
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, skipinitialspace=True)
+    except pd.errors.ParserError as e:
+        problems.append(Problem(SourcePos(rel, _parser_error_line(str(e))), "", f"CSV error: {e}"))
+        return None
+    columns = {str(k): str(v) for k, v in decl.get("columns", {}).items()}
+    header = [str(c).strip() for c in frame.columns]
+    frame.columns = header
+    missing = [c for c in columns if c not in header]
+    for col in missing:
+        hint = _did_you_mean(col, header)
+        problems.append(Problem(SourcePos(rel, 1), f"column '{col}'",
+                                f"missing (declared in data/tables.yaml){hint}; the header has: {', '.join(header)}"))
+    dupes = {c for c in header if header.count(c) > 1}
+    for col in sorted(dupes):
+        problems.append(Problem(SourcePos(rel, 1), f"column '{col}'", "appears twice in the header"))
+    if missing or dupes:
+        return None
+
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    key = tuple(decl.get("key") or ())
+    seen_keys: dict[tuple, int] = {}
+    for index, record in enumerate(frame.to_dict("records")):
+        line = index + 2  # one header row; blank lines are kept by skip_blank_lines=False
+        if all(str(v).strip() == "" for v in record.values()):
+            continue
+        row: dict[str, Any] = {}
+        for col, ctype in columns.items():
+            cell = str(record.get(col, "")).strip()
+            row[col] = _convert(cell, ctype, rel, line, col, problems)
+        for col in header:
+            if col not in row:
+                row[col] = str(record.get(col, "")).strip()
+        if key and all(k in row for k in key):
+            kval = tuple(row[k] for k in key)
+            if kval in seen_keys:
+                shown = ", ".join(f"{k}={v}" for k, v in zip(key, kval))
+                problems.append(Problem(SourcePos(rel, line), "",
+                                        f"duplicate key ({shown}); first on line {seen_keys[kval]}"))
+            else:
+                seen_keys[kval] = line
+        rows.append(row)
+        lines.append(line)
+    return DataTable(name=name, file=rel, columns=columns, key=key, rows=tuple(rows), lines=tuple(lines),
+                     decl_pos=decl_pos, description=str(decl.get("description", "")))
+
+
+def _convert(cell: str, ctype: str, rel: str, line: int, col: str, problems: list[Problem]) -> Any:
+    if ctype == "string" or cell == "":
+        return cell if ctype == "string" else None
+    if ctype == "integer":
+        try:
+            return int(cell)
+        except ValueError:
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is not a whole number"))
+            return None
+    if ctype == "number":
+        try:
+            value = Decimal(cell)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is not a number"))
+            return None
+        return value
+    return cell
+
+
+def _parser_error_line(message: str) -> int:
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else 1
+
+
+def _did_you_mean(word: str, choices) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+did_you_mean = _did_you_mean
+
+
+# ---------------------------------------------------------------- fonts
+
+
+def font_coverage(path: Path, cache_dir: Path | None = None) -> frozenset[int]:
+    """The code points a font file maps to glyphs (its cmap), cached beside the chart cache.
+
+    Parsing a 22,000-entry cmap with fontTools takes about 0.1 s a face; the
+    cache turns that into a file read for every build after the first.
+    """
+    import hashlib
+    from array import array
+
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    cached = cache_dir / f"cmap-{key}.bin" if cache_dir else None
+    if cached and cached.is_file():
+        codes = array("I")
+        codes.frombytes(cached.read_bytes())
+        return frozenset(codes)
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), lazy=True) as font:
+        codes = array("I", sorted(font["cmap"].getBestCmap()))
+    if cached:
+        import os
+        import tempfile
+
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(codes.tobytes())
+        os.replace(tmp, cached)
+    return frozenset(codes)

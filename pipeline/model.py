@@ -1,0 +1,253 @@
+"""The plain data that flows between the pipeline's stages.
+
+load → validate → resolve → charts → typeset → write.  Every stage takes and
+returns these frozen dataclasses, so a test can build any stage's input by
+hand.  Stdlib only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class SourcePos:
+    """Where something came from: a project-relative file and a 1-based line."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        if self.column:
+            return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the user's content, located."""
+
+    pos: SourcePos
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.pos}: " if self.pos.file else ""
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}"
+
+
+class ContentError(Exception):
+    """The user's chapters, data or fonts are wrong; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(Exception):
+    """The command line asked for something that does not exist (exit code 2)."""
+
+
+# ---------------------------------------------------------------- loaded input
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A parsed YAML file with the position of every key and value.
+
+    ``positions`` maps a key path such as ``("blocks", 3, "figure", "chart")``
+    to the position of that value; ``key_positions`` to the position of the key.
+    """
+
+    path: str
+    data: Any
+    positions: dict[tuple, SourcePos]
+    key_positions: dict[tuple, SourcePos]
+
+    def pos(self, path: tuple) -> SourcePos:
+        """The closest known position for a key path (walks up to the parent)."""
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), SourcePos(self.path, 1))
+
+    def key_pos(self, path: tuple) -> SourcePos:
+        return self.key_positions.get(path) or self.pos(path)
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """One CSV of ``data/`` as declared in ``data/tables.yaml``.
+
+    ``rows`` hold the cells as strings, numbers (Decimal) or ints as declared;
+    ``lines`` holds each row's line number in the CSV file.
+    """
+
+    name: str
+    file: str
+    columns: dict[str, str]
+    key: tuple[str, ...]
+    rows: tuple[dict[str, Any], ...]
+    lines: tuple[int, ...]
+    decl_pos: SourcePos
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A consistency rule declared beside the data (a Jinja2 expression)."""
+
+    name: str
+    check: str
+    pos: SourcePos
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything loaded from a project folder, before validation."""
+
+    root: Path
+    edition: YamlDoc
+    chapters: tuple[YamlDoc, ...]
+    tables_doc: YamlDoc
+    tables: dict[str, DataTable]
+    rules: tuple[Rule, ...]
+    fonts: dict[str, Path]
+
+
+# ---------------------------------------------------------------- resolved
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """A piece of a paragraph with one style; produced by resolve, set by typeset."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    sup: bool = False
+    sub: bool = False
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    runs: tuple[TextRun, ...]
+    pos: SourcePos
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text for r in self.runs)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading inside a chapter: level 2 is （一）, level 3 is 1."""
+
+    level: int
+    number: str
+    title: str
+    pos: SourcePos
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """Everything that decides what a chart looks like (and its cache key)."""
+
+    kind: str
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]
+    unit: str
+    highlight: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()   # per-category text labels (timeline)
+    data_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Figure:
+    id: str
+    number: str          # "2-1"
+    title: str
+    source: str
+    chart: ChartSpec
+    pos: SourcePos
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    id: str
+    number: str          # "5-1"
+    title: str
+    unit: str
+    source: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]
+    pos: SourcePos
+
+
+Block = Paragraph | Heading | Figure | TableBlock
+
+
+@dataclass(frozen=True)
+class ResolvedChapter:
+    number: int          # 0 = 前言
+    label: str           # "一、" ("" for the preface)
+    title: str
+    blocks: tuple[Block, ...]
+    pos: SourcePos
+    front_matter: bool = False
+
+
+@dataclass(frozen=True)
+class Edition:
+    title: str
+    short_title: str
+    year: int
+    month: int | None
+    publisher: str
+    co_publishers: tuple[str, ...]
+    guidance: str
+    keywords: tuple[str, ...]
+    copyright: str
+    subtitle: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedDocument:
+    edition: Edition
+    chapters: tuple[ResolvedChapter, ...]
+    epoch: int                        # document date, seconds since 1970 (UTC)
+    city_profile: Any = None          # set for per-city excerpts
+
+    def figures(self) -> list[Figure]:
+        return [b for c in self.chapters for b in c.blocks if isinstance(b, Figure)]
+
+    def tables(self) -> list[TableBlock]:
+        return [b for c in self.chapters for b in c.blocks if isinstance(b, TableBlock)]
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A rendered chart: an SVG file and its size in points."""
+
+    path: Path
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    pdf: Path
+    pages: int
+    charts_rendered: int
+    charts_cached: int
+    warnings: tuple[str, ...] = field(default_factory=tuple)

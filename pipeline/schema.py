@@ -1,0 +1,172 @@
+"""JSON Schemas for the edition file, chapter files and the data dictionary.
+
+The schemas are the documentation: every property has a description, and
+``whitepaper schema`` writes them to ``docs/schema/`` (a test keeps those
+files in step with this module).
+"""
+from __future__ import annotations
+
+CHART_KINDS = ["pie", "bar", "grouped_bar", "stacked_bar", "barh", "timeline"]
+TABLE_VIEWS = ["city_matrix"]
+EXCERPT_CHAPTER = ["full", "city", "none"]
+EXCERPT_BLOCK = ["always", "city", "never"]
+
+_text = {"type": "string", "minLength": 1}
+_where = {
+    "type": "object",
+    "description": "Row filter: column name → a value or a list of values.",
+    "additionalProperties": {"type": ["string", "integer", "number", "array"]},
+}
+_excerpt_block = {
+    "enum": EXCERPT_BLOCK,
+    "description": "In a per-city excerpt: 'always' keep, 'never' drop, 'city' keep only what concerns the "
+                   "city (a paragraph that names it; a table filtered to its rows; a chart with it highlighted). "
+                   "Default: the chapter's setting.",
+}
+
+FIGURE = {
+    "type": "object",
+    "description": "A chart drawn from one data table.",
+    "required": ["id", "title", "chart", "table", "x"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "description": "Unique id (lower-case, digits, -)."},
+        "title": {**_text, "description": "Caption after 图 N-M; may use {{ }} templates."},
+        "chart": {"enum": CHART_KINDS, "description": "Chart type."},
+        "table": {**_text, "description": "A table declared in data/tables.yaml."},
+        "where": _where,
+        "x": {**_text, "description": "Category column."},
+        "y": {**_text, "description": "Value column, or 'count' (the default) to count rows per category."},
+        "series": {"type": "string", "description": "Column whose values split the data into series."},
+        "label": {"type": "string", "description": "Text column shown beside each point (timeline)."},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "Display names for category/series values."},
+        "unit": {"type": "string", "description": "Unit shown on the value axis."},
+        "source": {"type": "string", "description": "资料来源 line under the figure."},
+        "excerpt": _excerpt_block,
+    },
+}
+
+TABLE = {
+    "type": "object",
+    "description": "A table typeset from one data table.",
+    "required": ["id", "title", "table", "columns"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "description": "Unique id."},
+        "title": {**_text, "description": "Caption after 表 N-M; may use {{ }} templates."},
+        "table": {**_text, "description": "A table declared in data/tables.yaml."},
+        "view": {"enum": TABLE_VIEWS, "description": "A reshaping: city_matrix = one row per city, one column per designation."},
+        "columns": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1,
+                    "description": "Columns to show, in order: column → header text."},
+        "where": _where,
+        "unit": {"type": ["string", "null"], "description": "单位 line above the table."},
+        "source": {"type": "string", "description": "资料来源 line under the table."},
+        "excerpt": _excerpt_block,
+    },
+}
+
+PARAGRAPH_OBJECT = {
+    "type": "object",
+    "required": ["text"],
+    "additionalProperties": False,
+    "properties": {"text": _text, "excerpt": _excerpt_block},
+}
+
+HEADING = {
+    "type": "object",
+    "required": ["title"],
+    "additionalProperties": False,
+    "properties": {"title": _text, "level": {"enum": [2, 3], "description": "2 → （一）, 3 → 1."},
+                   "excerpt": _excerpt_block},
+}
+
+BLOCK = {
+    "type": "object",
+    "description": "Exactly one of paragraph, heading, figure, table.",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "paragraph": {"anyOf": [_text, PARAGRAPH_OBJECT],
+                      "description": "Body text (a Jinja2 template); allowed markup: <b> <i> <sup> <sub> <a href>."},
+        "heading": HEADING,
+        "figure": FIGURE,
+        "table": TABLE,
+    },
+}
+
+CHAPTER = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Chapter",
+    "type": "object",
+    "required": ["number", "title", "blocks"],
+    "additionalProperties": False,
+    "properties": {
+        "number": {"type": "integer", "minimum": 0, "maximum": 99,
+                   "description": "0 for the preface (前言); 1, 2, … print as 一、二、…"},
+        "title": _text,
+        "excerpt": {"enum": EXCERPT_CHAPTER,
+                    "description": "In a per-city excerpt: 'full' keeps the chapter (national context), 'city' keeps "
+                                   "only blocks about the city, 'none' drops it. Default 'city'."},
+        "blocks": {"type": "array", "minItems": 1, "items": BLOCK},
+    },
+}
+
+EDITION = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Edition",
+    "type": "object",
+    "required": ["title", "short_title", "year", "publisher", "chapters"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {**_text, "description": "Full title on the cover and in the PDF metadata."},
+        "short_title": {**_text, "description": "Running header text."},
+        "subtitle": {"type": "string"},
+        "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "Edition year."},
+        "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
+                  "description": "Publication month, or null when unknown."},
+        "publisher": _text,
+        "co_publishers": {"type": "array", "items": _text},
+        "guidance": {"type": "string", "description": "The body under whose guidance (指导) it is published."},
+        "keywords": {"type": "array", "items": _text},
+        "copyright": {"type": "string"},
+        "chapters": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^[^/\\]+\.ya?ml$"},
+                     "description": "Chapter files in chapters/, in order."},
+    },
+}
+
+TABLES = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Data dictionary",
+    "type": "object",
+    "required": ["tables"],
+    "additionalProperties": False,
+    "properties": {
+        "percent_decimals": {"type": "integer", "minimum": 0, "maximum": 4,
+                             "description": "Decimals of computed shares and growth rates (rounded half up)."},
+        "tables": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["file", "columns"],
+                "additionalProperties": False,
+                "properties": {
+                    "file": {"type": "string", "pattern": r"^[^/\\]+\.csv$", "description": "CSV file in data/."},
+                    "description": {"type": "string"},
+                    "key": {"type": "array", "items": {"type": "string"},
+                            "description": "Columns whose values identify a row (checked for duplicates)."},
+                    "columns": {"type": "object", "minProperties": 1,
+                                "additionalProperties": {"enum": ["string", "integer", "number"]},
+                                "description": "Column name → type."},
+                    "rules": {"type": "array", "items": {
+                        "type": "object", "required": ["name", "check"], "additionalProperties": False,
+                        "properties": {"name": _text, "check": {**_text, "description": "A Jinja2 expression that must be true."}},
+                    }},
+                },
+            },
+        },
+    },
+}
+
+SCHEMAS = {"edition": EDITION, "chapter": CHAPTER, "tables": TABLES}

@@ -1,0 +1,827 @@
+"""Typeset a resolved document into a PDF with ReportLab.
+
+Takes a :class:`~pipeline.model.ResolvedDocument`, the rendered chart images
+and the font files; writes the PDF to a given path (``build`` makes that
+write atomic).  The only module that imports ReportLab.
+
+Layout follows ``shared/typesetting.md``: A4, a text block exactly 43 全角
+characters wide so justified lines land on the character grid, Song (Noto
+Serif SC) body at 10.5 pt (五号) with 1.6 line spacing, Hei (Noto Sans SC)
+bold headings, front matter numbered i, ii, … and chapter 一 on page 1.
+Paragraphs are set by :mod:`pipeline.linebreak` (our Chinese line breaker),
+not by ReportLab's CJK wrap.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, NextPageTemplate, PageBreak, PageTemplate,
+                                Spacer, Table, TableStyle)
+
+from . import __version__
+from .linebreak import Run, break_lines
+from .model import ChartImage, Figure, Heading, Paragraph, ResolvedChapter, ResolvedDocument, TableBlock, TextRun
+
+# ---------------------------------------------------------------- geometry and styles
+
+PAGE_W, PAGE_H = A4
+BODY_SIZE = 10.5            # 五号
+LEADING = 17.0              # ≈ 1.6 × body size
+CHARS_PER_LINE = 43
+TEXT_W = CHARS_PER_LINE * BODY_SIZE          # 451.5 pt: justified lines sit on the character grid
+MARGIN_X = (PAGE_W - TEXT_W) / 2
+MARGIN_TOP = 28 * mm
+MARGIN_BOTTOM = 24 * mm
+TEXT_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
+
+NAVY = colors.HexColor("#1f4e79")
+GREY = colors.HexColor("#666666")
+RULE = colors.HexColor("#9aa7b8")
+
+SERIF, SERIF_BOLD, SANS, SANS_BOLD = "SerifSC", "SerifSC-Bold", "SansSC", "SansSC-Bold"
+FONT_ROLES = {"serif": SERIF, "serif-bold": SERIF_BOLD, "sans": SANS, "sans-bold": SANS_BOLD}
+
+
+def register_fonts(font_files: dict[str, Path]) -> None:
+    """Register the four faces once per process (cheap to call again)."""
+    for role, name in FONT_ROLES.items():
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(font_files[role])))
+    # Without this ReportLab puts a non-embedded Helvetica into every page's resources.
+    rl_config.canvas_basefontname = SERIF
+
+
+@lru_cache(maxsize=None)
+def _widths(font: str) -> tuple[dict, float]:
+    face = pdfmetrics.getFont(font).face
+    return face.charWidths, face.defaultWidth
+
+
+def advance(font: str, char: str) -> float:
+    """Advance width of one character in em (the line breaker's measure)."""
+    widths, default = _widths(font)
+    return widths.get(ord(char), default) / 1000.0
+
+
+# ---------------------------------------------------------------- paragraphs
+
+
+@dataclass
+class TextStyle:
+    font: str = SERIF
+    bold_font: str = SERIF_BOLD
+    size: float = BODY_SIZE
+    leading: float = LEADING
+    indent_em: float = 2.0          # R7: first-line indent of two characters
+    justify: bool = True
+    align: str = "left"             # for unjustified text: left, center, right
+    color: object = colors.black
+    space_before: float = 0.0
+    space_after: float = 0.0
+
+
+BODY = TextStyle()
+CELL = TextStyle(size=9.0, leading=13.0, indent_em=0, justify=False, align="center")
+CELL_LEFT = TextStyle(size=9.0, leading=13.0, indent_em=0, justify=False)
+CAPTION = TextStyle(font=SANS, bold_font=SANS_BOLD, size=9.5, leading=14, indent_em=0, justify=False, align="center")
+SOURCE_NOTE = TextStyle(size=9.0, leading=13, indent_em=0, justify=False, color=GREY)
+SMALL = TextStyle(size=9.5, leading=16, indent_em=2.0)
+
+
+def _to_runs(runs: tuple[TextRun, ...], style: TextStyle) -> list[Run]:
+    out = []
+    for r in runs:
+        size = style.size * (0.6 if (r.sup or r.sub) else 1.0)
+        rise = style.size * 0.4 if r.sup else (-style.size * 0.15 if r.sub else 0.0)
+        out.append(Run(r.text, style.bold_font if r.bold else style.font, size, rise, r.link))
+    return out
+
+
+class CJKParagraph(Flowable):
+    """A paragraph set by our Chinese line breaker, drawn glyph run by glyph run."""
+
+    def __init__(self, runs: tuple[TextRun, ...], style: TextStyle = BODY, lines=None, first: bool = True):
+        super().__init__()
+        self.runs_in = runs
+        self.runs = _to_runs(runs, style)
+        self.style = style
+        self.lines = lines
+        self.first = first
+        self._width = None
+        self.spaceBefore = style.space_before
+        self.spaceAfter = style.space_after
+
+    def wrap(self, availWidth, availHeight):
+        if self.lines is None or self._width != availWidth:
+            indent = self.style.indent_em * self.style.size if self.first else 0.0
+            self.lines = break_lines(self.runs, availWidth, advance, first_indent=indent,
+                                     justify=self.style.justify)
+            self._width = availWidth
+        self.width = availWidth
+        self.height = len(self.lines) * self.style.leading
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        self.wrap(availWidth, availHeight)
+        fit = int((availHeight + 1e-6) // self.style.leading)
+        n = len(self.lines)
+        # two lines at least on each side: no orphans, no widows
+        if n < 4 or fit < 2:
+            return [] if fit < n else [self]
+        fit = min(fit, n - 2)
+        if fit < 2:
+            return []
+        head = CJKParagraph(self.runs_in, self.style, self.lines[:fit], self.first)
+        head._width = availWidth
+        head.spaceAfter = 0
+        tail = CJKParagraph(self.runs_in, self.style, self.lines[fit:], False)
+        tail._width = availWidth
+        tail.spaceBefore = 0
+        return [head, tail]
+
+    def draw(self):
+        canvas = self.canv
+        style = self.style
+        # baseline of the first line: centre the em box in the leading
+        y = self.height - style.leading + (style.leading - style.size) / 2 + 0.12 * style.size
+        for line in self.lines:
+            dx = 0.0
+            if not style.justify or line.last:
+                if style.align == "center":
+                    dx = (self.width - line.width) / 2
+                elif style.align == "right":
+                    dx = self.width - line.width
+            draw_line(canvas, line, self.runs, dx, y, style.color)
+            y -= style.leading
+
+
+def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
+    """Draw a set line as few text segments as possible.
+
+    A segment is a stretch of glyphs with one font, size and rise whose gaps
+    are all equal; that gap becomes the PDF character spacing (Tc), so the
+    justified line needs one text operator per segment, not one per glyph.
+    """
+    glyphs = line.glyphs
+    if not glyphs:
+        return
+    text = canvas.beginText()
+    text.setFillColor(color)
+    i = 0
+    n = len(glyphs)
+    links: dict[str, list[float]] = {}
+    while i < n:
+        g0 = glyphs[i]
+        run = runs[g0.run]
+        j = i + 1
+        tc = None
+        while j < n:
+            g = glyphs[j]
+            prev = glyphs[j - 1]
+            if g.run != g0.run and (runs[g.run].font, runs[g.run].size, runs[g.run].rise) != \
+                    (run.font, run.size, run.rise):
+                break
+            natural = advance(run.font, prev.char) * run.size
+            gap = g.x - (prev.x + natural)
+            if tc is None:
+                tc = gap
+            elif abs(gap - tc) > 0.005:
+                break
+            j += 1
+        chars = "".join(g.char for g in glyphs[i:j])
+        text.setFont(run.font, run.size)
+        text.setCharSpace(tc or 0.0)
+        text.setTextOrigin(dx + g0.x, y + run.rise)
+        text.textOut(chars)
+        for g in glyphs[i:j]:
+            link = runs[g.run].link
+            if link:
+                box = links.setdefault(link, [dx + g.x, dx + g.x + g.advance])
+                box[0] = min(box[0], dx + g.x)
+                box[1] = max(box[1], dx + g.x + g.advance)
+        i = j
+    canvas.drawText(text)
+    for url, (x0, x1) in links.items():
+        size = runs[0].size
+        canvas.linkURL(url, (x0, y - 0.2 * size, x1, y + 0.9 * size), relative=1, thickness=0)
+
+
+# ---------------------------------------------------------------- headings and structure
+
+
+class ChapterHeading(Flowable):
+    """一、标题: Hei bold, with a bookmark, an outline entry and a TOC record."""
+
+    def __init__(self, chapter: ResolvedChapter, key: str, state: "LayoutState", level: int = 0):
+        super().__init__()
+        self.chapter = chapter
+        self.key = key
+        self.state = state
+        self.level = level
+        self.size = 16.0
+        self.keepWithNext = True
+        self.spaceAfter = 14
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.size * 2.2
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        title = f"{self.chapter.label}{self.chapter.title}"
+        c.setFont(SANS_BOLD, self.size)
+        c.setFillColor(NAVY)
+        x = 0 if self.chapter.number else (self.width - pdfmetrics.stringWidth(title, SANS_BOLD, self.size)) / 2
+        c.drawString(x, self.size * 0.7, title)
+        c.setStrokeColor(NAVY)
+        c.setLineWidth(1.2)
+        c.line(0, 0, self.width, 0)
+        c.bookmarkPage(self.key)
+        c.addOutlineEntry(title, self.key, level=self.level, closed=False)
+        self.state.record(self.key, c.getPageNumber())
+        self.state.running_title = title
+
+
+class SectionHeading(Flowable):
+    def __init__(self, heading: Heading, key: str, state: "LayoutState"):
+        super().__init__()
+        self.heading = heading
+        self.key = key
+        self.state = state
+        self.size = 12.0 if heading.level == 2 else 11.0
+        self.keepWithNext = True
+        self.spaceBefore = 8
+        self.spaceAfter = 4
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.size * 1.8
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        title = f"{self.heading.number}{self.heading.title}"
+        c.setFont(SANS_BOLD, self.size)
+        c.setFillColor(colors.black)
+        c.drawString(0, self.size * 0.5, title)
+        c.bookmarkPage(self.key)
+        c.addOutlineEntry(title, self.key, level=1, closed=False)
+        self.state.record(self.key, c.getPageNumber())
+
+
+class Anchor(Flowable):
+    """A zero-size bookmark target (目录, 图目录 …) that records its page."""
+
+    def __init__(self, key: str, title: str, state: "LayoutState", outline: bool = True):
+        super().__init__()
+        self.key, self.title, self.state, self.outline = key, title, state, outline
+        self.width = self.height = 0
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        self.canv.bookmarkPage(self.key)
+        if self.outline:
+            self.canv.addOutlineEntry(self.title, self.key, level=0)
+        self.state.record(self.key, self.canv.getPageNumber())
+
+
+class RunningTitle(Flowable):
+    """Sets the running header text from this page on (zero size)."""
+
+    def __init__(self, title: str, state: "LayoutState"):
+        super().__init__()
+        self.title, self.state = title, state
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        self.state.running_title = self.title
+
+
+class BodyStart(Flowable):
+    """Marks the page where chapter 一 starts: page 1 of the arabic numbering."""
+
+    def __init__(self, state: "LayoutState"):
+        super().__init__()
+        self.state = state
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        self.state.body_start = self.canv.getPageNumber()
+
+
+class PageTitle(Flowable):
+    """A centred front-matter title such as 目  录."""
+
+    def __init__(self, title: str, size: float = 18):
+        super().__init__()
+        self.title, self.size = title, size
+        self.spaceAfter = 16
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.size * 2
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        c.setFont(SANS_BOLD, self.size)
+        c.setFillColor(NAVY)
+        c.drawCentredString(self.width / 2, self.size * 0.6, self.title)
+
+
+@dataclass
+class TocEntry:
+    level: int
+    text: str
+    key: str
+
+
+class TocList(Flowable):
+    """目录 lines: title, dot leader, page label; the whole line links to its target."""
+
+    def __init__(self, entries: list[TocEntry], state: "LayoutState", size: float = 11, leading: float = 24):
+        super().__init__()
+        self.entries, self.state, self.size, self.leading = entries, state, size, leading
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = len(self.entries) * self.leading
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        fit = int(availHeight // self.leading)
+        if fit >= len(self.entries) or fit < 1:
+            return [] if fit < 1 else [self]
+        return [TocList(self.entries[:fit], self.state, self.size, self.leading),
+                TocList(self.entries[fit:], self.state, self.size, self.leading)]
+
+    def draw(self):
+        c = self.canv
+        y = self.height - self.leading + (self.leading - self.size) / 2
+        for e in self.entries:
+            font = SANS_BOLD if e.level == 0 else SERIF
+            size = self.size if e.level == 0 else self.size - 0.5
+            indent = 0 if e.level == 0 else 2 * size
+            label = self.state.label(e.key)
+            c.setFont(font, size)
+            c.setFillColor(colors.black)
+            c.drawString(indent, y, e.text)
+            text_end = indent + pdfmetrics.stringWidth(e.text, font, size) + 4
+            label_w = pdfmetrics.stringWidth(label, SERIF, size)
+            c.setFont(SERIF, size)
+            c.drawRightString(self.width, y, label)
+            # dot leader (graphics, so it does not pollute copied text)
+            c.saveState()
+            c.setStrokeColor(GREY)
+            c.setLineWidth(0.9)
+            c.setDash([0.1, 3.0])
+            c.setLineCap(1)
+            c.line(text_end, y + 1.2, self.width - label_w - 4, y + 1.2)
+            c.restoreState()
+            c.linkRect("", e.key, (indent, y - 3, self.width, y + size), relative=1, thickness=0)
+            y -= self.leading
+
+
+# ---------------------------------------------------------------- figures and tables
+
+
+class FigureBlock(Flowable):
+    """A chart (vector, from SVG), its caption 图 N-M below and the 资料来源 line: one unit (R9)."""
+
+    def __init__(self, figure: Figure, image: ChartImage, key: str, state: "LayoutState"):
+        super().__init__()
+        from svglib.svglib import svg2rlg
+
+        self.figure, self.key, self.state = figure, key, state
+        self.drawing = svg2rlg(str(image.path))
+        self.img_w, self.img_h = image.width, image.height
+        self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), CAPTION)
+        self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None
+        self.spaceBefore = 6
+        self.spaceAfter = 10
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.scale = min(1.0, availWidth / self.img_w)
+        _, ch = self.caption.wrap(availWidth, availHeight)
+        sh = self.source.wrap(availWidth, availHeight)[1] if self.source else 0
+        self.height = self.img_h * self.scale + 4 + ch + sh
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        y = self.height
+        img_h = self.img_h * self.scale
+        c.saveState()
+        c.translate((self.width - self.img_w * self.scale) / 2, y - img_h)
+        c.scale(self.scale * self.img_w / self.drawing.width, self.scale * img_h / self.drawing.height)
+        from reportlab.graphics import renderPDF
+
+        renderPDF.draw(self.drawing, c, 0, 0)
+        c.restoreState()
+        c.bookmarkPage(self.key)
+        self.state.record(self.key, c.getPageNumber())
+        y -= img_h + 4
+        y -= self.caption.height
+        self.caption.drawOn(c, 0, y)
+        if self.source:
+            y -= self.source.height
+            self.source.drawOn(c, 0, y)
+
+
+class TableCaption(Flowable):
+    """表 N-M caption centred above, 单位 right-aligned under it; 续表 N-M on continuation pages."""
+
+    def __init__(self, table: TableBlock, continued: bool):
+        super().__init__()
+        self.table, self.continued = table, continued
+        text = f"续表 {table.number}" if continued else f"表 {table.number}\u3000{table.title}"
+        self.caption = CJKParagraph((TextRun(text),), CAPTION)
+        self.unit = CJKParagraph((TextRun(f"单位：{table.unit}"),), TextStyle(
+            size=9, leading=13, indent_em=0, justify=False, align="right")) if table.unit else None
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        h = self.caption.wrap(availWidth, availHeight)[1]
+        if self.unit:
+            h += self.unit.wrap(availWidth, availHeight)[1]
+        self.height = h + 3
+        return self.width, self.height
+
+    def draw(self):
+        y = self.height - self.caption.height
+        self.caption.drawOn(self.canv, 0, y)
+        if self.unit:
+            self.unit.drawOn(self.canv, 0, y - self.unit.height)
+
+
+class CaptionedTable(Flowable):
+    """A data table with its caption kept together; splits with a 续表 caption and repeated header."""
+
+    def __init__(self, table: TableBlock, key: str, state: "LayoutState", continued: bool = False,
+                 body_rows: tuple | None = None):
+        super().__init__()
+        self.table, self.key, self.state, self.continued = table, key, state, continued
+        self.body_rows = table.rows if body_rows is None else body_rows
+        self.caption = TableCaption(table, continued)
+        self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
+            if table.source and not continued else None
+        self.spaceBefore = 6
+        self.spaceAfter = 10
+
+    def _grid(self, rows, width) -> Table:
+        ncols = len(self.table.header)
+        first_w = width * (0.16 if ncols > 4 else 0.34)
+        other_w = (width - first_w) / max(1, ncols - 1)
+        col_widths = [first_w] + [other_w] * (ncols - 1)
+        head = [CJKParagraph((TextRun(h, bold=True),), TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12,
+                                                                  indent_em=0, justify=False, align="center"))
+                for h in self.table.header]
+        body = []
+        for row in rows:
+            cells = []
+            for i, v in enumerate(row):
+                style = CELL if (i > 0 and len(v) < 12) or self.table.numeric[i] else CELL_LEFT
+                cells.append(CJKParagraph((TextRun(v),), style))
+            body.append(cells)
+        grid = Table([head] + body, colWidths=col_widths, repeatRows=1)
+        grid.setStyle(TableStyle([
+            ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+            ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
+        ]))
+        return grid
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.grid = self._grid(self.body_rows, availWidth)
+        ch = self.caption.wrap(availWidth, availHeight)[1]
+        gh = self.grid.wrap(availWidth, availHeight)[1]
+        sh = self.source.wrap(availWidth, availHeight)[1] + 2 if self.source else 0
+        self.height = ch + gh + sh
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        self.wrap(availWidth, availHeight)
+        ch = self.caption.height
+        grid = self._grid(self.body_rows, availWidth)
+        grid.wrap(availWidth, availHeight - ch)
+        parts = grid.split(availWidth, availHeight - ch)
+        if len(parts) < 2:
+            return []
+        first_rows = parts[0]._cellvalues[1:]
+        n_first = len(first_rows)
+        if n_first < 2:  # do not leave a header with one row behind
+            return []
+        head = CaptionedTable(self.table, self.key, self.state, self.continued, self.body_rows[:n_first])
+        head.source = None
+        tail = CaptionedTable(self.table, self.key, self.state, True, self.body_rows[n_first:])
+        return [head, tail]
+
+    def draw(self):
+        c = self.canv
+        if not self.continued:
+            c.bookmarkPage(self.key)
+            self.state.record(self.key, c.getPageNumber())
+        y = self.height - self.caption.height
+        self.caption.drawOn(c, 0, y)
+        y -= self.grid._height
+        self.grid.drawOn(c, 0, y)
+        if self.source:
+            y -= self.source.height + 2
+            self.source.drawOn(c, 0, y)
+
+
+# ---------------------------------------------------------------- pages
+
+
+def roman(n: int) -> str:
+    out = ""
+    for value, sym in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                       (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out += sym
+            n -= value
+    return out
+
+
+@dataclass
+class LayoutState:
+    """What one layout pass learns: where each target lands and where the body starts."""
+
+    pages: dict[str, int] = field(default_factory=dict)
+    body_start: int | None = None
+    running_title: str = ""
+    previous: "LayoutState | None" = None
+
+    def record(self, key: str, page: int) -> None:
+        self.pages.setdefault(key, page)
+
+    def page_label(self, page: int) -> str:
+        start = self.body_start or (self.previous.body_start if self.previous else None)
+        if start is not None and page >= start:
+            return str(page - start + 1)
+        return roman(page)
+
+    def label(self, key: str) -> str:
+        """The printed page label of a target, from the previous pass (TOC is drawn before its targets)."""
+        source = self.previous if self.previous else self
+        page = source.pages.get(key)
+        if page is None:
+            return "0"
+        return source.page_label(page)
+
+
+class WhitepaperDoc(BaseDocTemplate):
+    def __init__(self, path, document: ResolvedDocument, state: LayoutState, **kw):
+        super().__init__(path, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
+                         topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, **kw)
+        self.document = document
+        self.state = state
+        frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_W, TEXT_H, leftPadding=0, rightPadding=0,
+                      topPadding=0, bottomPadding=0, id="text")
+        self.addPageTemplates([
+            PageTemplate("cover", [frame], onPageEnd=self._cover),
+            PageTemplate("front", [frame], onPageEnd=self._furniture),
+            PageTemplate("body", [frame], onPageEnd=self._furniture),
+        ])
+
+    # -- cover
+    def _cover(self, canvas, doc):
+        ed = self.document.edition
+        canvas.saveState()
+        canvas.setFillColor(NAVY)
+        canvas.rect(0, PAGE_H - 95 * mm, PAGE_W, 95 * mm, stroke=0, fill=1)
+        canvas.setFillColor(colors.HexColor("#2e8b8b"))
+        canvas.rect(0, PAGE_H - 99 * mm, PAGE_W, 4 * mm, stroke=0, fill=1)
+        canvas.setFillColor(colors.white)
+        canvas.setFont(SANS, 13)
+        if ed.guidance:
+            canvas.drawString(MARGIN_X, PAGE_H - 30 * mm, f"{ed.guidance}\u3000指导")
+        canvas.setFillColor(colors.HexColor("#dbe5f1"))
+        canvas.setFont(SANS_BOLD, 64)
+        canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 80 * mm, str(ed.year))
+        # the title, broken by our own line breaker
+        title_style = TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=26, leading=40, indent_em=0,
+                                justify=False, color=NAVY)
+        title = CJKParagraph((TextRun(ed.title),), title_style)
+        _, h = title.wrap(TEXT_W, PAGE_H)
+        title.drawOn(canvas, MARGIN_X, PAGE_H - 125 * mm - h)
+        canvas.setStrokeColor(NAVY)
+        canvas.setLineWidth(1.5)
+        canvas.line(MARGIN_X, PAGE_H - 132 * mm - h, MARGIN_X + 60 * mm, PAGE_H - 132 * mm - h)
+        if self.document.city_profile is not None or ed.subtitle:
+            sub = ed.subtitle
+            canvas.setFont(SANS, 16)
+            canvas.setFillColor(colors.HexColor("#2e8b8b"))
+            canvas.drawString(MARGIN_X, PAGE_H - 145 * mm - h, sub)
+        canvas.setFillColor(colors.black)
+        y = 62 * mm
+        for i, name in enumerate((ed.publisher,) + ed.co_publishers):
+            canvas.setFont(SANS_BOLD if i == 0 else SANS, 12)
+            canvas.drawString(MARGIN_X, y, name)
+            y -= 8 * mm
+        canvas.setFont(SANS, 12)
+        canvas.drawString(MARGIN_X, y - 6 * mm, _cn_date(ed.year, ed.month))
+        canvas.restoreState()
+
+    # -- header and footer
+    def _furniture(self, canvas, doc):
+        page = canvas.getPageNumber()
+        canvas.saveState()
+        canvas.setFont(SERIF, 9)
+        canvas.setFillColor(GREY)
+        top = PAGE_H - MARGIN_TOP + 8 * mm
+        canvas.drawString(MARGIN_X, top + 2, self.document.edition.short_title)
+        if self.state.running_title:
+            canvas.drawRightString(PAGE_W - MARGIN_X, top + 2, self.state.running_title)
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.6)
+        canvas.line(MARGIN_X, top - 2, PAGE_W - MARGIN_X, top - 2)
+        canvas.setFont(SERIF, 9.5)
+        canvas.setFillColor(colors.black)
+        canvas.drawCentredString(PAGE_W / 2, MARGIN_BOTTOM - 12 * mm, f"— {self.state.page_label(page)} —")
+        canvas.restoreState()
+
+
+def _cn_date(year: int, month: int | None) -> str:
+    digits = "〇一二三四五六七八九"
+    text = "".join(digits[int(d)] for d in str(year)) + "年"
+    if month:
+        from .resolve import cn_numeral
+
+        text += cn_numeral(month) + "月"
+    return text
+
+
+# ---------------------------------------------------------------- story
+
+
+def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: LayoutState) -> list:
+    ed = document.edition
+    story: list = [NextPageTemplate("front"), PageBreak()]   # the cover is drawn by its page template
+
+    # copyright page (版权页): text at the foot of the page
+    story.append(Spacer(1, TEXT_H * 0.55))
+    info = [f"书\u3000\u3000名：{ed.title}"]
+    info.append(f"编写单位：{ed.publisher}")
+    for name in ed.co_publishers:
+        info.append(f"\u3000\u3000\u3000\u3000\u3000{name}")
+    if ed.guidance:
+        info.append(f"指导单位：{ed.guidance}")
+    info.append(f"版\u3000\u3000次：{ed.year} 年版")
+    for line in info:
+        story.append(CJKParagraph((TextRun(line),), TextStyle(size=9.5, leading=17, indent_em=0, justify=False)))
+    if ed.copyright:
+        story.append(Spacer(1, 14))
+        story.append(CJKParagraph((TextRun("版权声明"),), TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=10,
+                                                                   leading=18, indent_em=0, justify=False)))
+        story.append(CJKParagraph((TextRun(ed.copyright),), SMALL))
+    story.append(PageBreak())
+
+    front = [c for c in document.chapters if c.front_matter]
+    body = [c for c in document.chapters if not c.front_matter]
+
+    for chapter in front:
+        story.extend(_chapter_flowables(chapter, images, state))
+        story.append(PageBreak())
+
+    # 目录
+    entries = [TocEntry(0, c.title, _chapter_key(c)) for c in front]
+    for c in body:
+        entries.append(TocEntry(0, f"{c.label}{c.title}", _chapter_key(c)))
+        for b in c.blocks:
+            if isinstance(b, Heading):
+                entries.append(TocEntry(1, f"{b.number}{b.title}", _heading_key(c, b)))
+    story += [RunningTitle("目录", state), Anchor("toc", "目录", state), PageTitle("目\u3000\u3000录"),
+              TocList(entries, state), PageBreak()]
+    figures = document.figures()
+    tables = document.tables()
+    if figures or tables:
+        story += [RunningTitle("图表目录", state)]
+        if figures:
+            story += [Anchor("lof", "图目录", state), PageTitle("图目录"),
+                      TocList([TocEntry(1, f"图 {f.number}\u3000{f.title}", f"fig-{f.id}") for f in figures],
+                              state, size=10.5, leading=20)]
+        if tables:
+            story += [Spacer(1, 12), Anchor("lot", "表目录", state), PageTitle("表目录"),
+                      TocList([TocEntry(1, f"表 {t.number}\u3000{t.title}", f"tab-{t.id}") for t in tables],
+                              state, size=10.5, leading=20)]
+    story += [NextPageTemplate("body"), PageBreak(), BodyStart(state)]
+
+    for i, chapter in enumerate(body):
+        if i:
+            story.append(PageBreak())
+        story.extend(_chapter_flowables(chapter, images, state))
+    return story
+
+
+def _chapter_key(c: ResolvedChapter) -> str:
+    return f"ch-{c.number}"
+
+
+def _heading_key(c: ResolvedChapter, h: Heading) -> str:
+    return f"ch-{c.number}-{h.number}"
+
+
+def _chapter_flowables(chapter: ResolvedChapter, images: dict[str, ChartImage], state: LayoutState) -> list:
+    out: list = [ChapterHeading(chapter, _chapter_key(chapter), state)]
+    for block in chapter.blocks:
+        if isinstance(block, Paragraph):
+            out.append(CJKParagraph(block.runs, BODY))
+        elif isinstance(block, Heading):
+            out.append(SectionHeading(block, _heading_key(chapter, block), state))
+        elif isinstance(block, Figure):
+            out.append(FigureBlock(block, images[block.id], f"fig-{block.id}", state))
+        elif isinstance(block, TableBlock):
+            out.append(CaptionedTable(block, f"tab-{block.id}", state))
+    return out
+
+
+# ---------------------------------------------------------------- entry point
+
+
+@contextmanager
+def _document_date(epoch: int):
+    # ReportLab stamps CreationDate/ModDate from SOURCE_DATE_EPOCH (or "now");
+    # we always give it the document's own date so output is reproducible.
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], font_files: dict[str, Path],
+                     out) -> int:
+    """Lay out the document (repeating until page references are stable) and write it to ``out``.
+
+    Returns the page count.
+    """
+    import io
+
+    register_fonts(font_files)
+    ed = document.edition
+    previous = None
+    for _ in range(4):
+        state = LayoutState(previous=previous)
+        buf = io.BytesIO()
+        with _document_date(document.epoch):
+            doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,
+                                subject=ed.subtitle or ed.short_title, keywords=list(ed.keywords),
+                                creator=f"whitepaper {__version__}", producer=f"whitepaper {__version__}",
+                                lang="zh-CN", invariant=1, pageCompression=1,
+                                initialFontName=SERIF)
+            doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
+        stable = previous is not None and previous.pages == state.pages and previous.body_start == state.body_start
+        previous = state
+        if stable:
+            break
+    data = buf.getvalue()
+    out.write(data)
+    return doc.page
+
+
+def _canvas_maker(state: LayoutState):
+    from reportlab.pdfgen.canvas import Canvas
+
+    class WhitepaperCanvas(Canvas):
+        """Adds PDF page labels matching the printed numbers and opens the outline panel."""
+
+        def save(self):
+            start = state.body_start
+            self.addPageLabel(0, style="ROMAN_LOWER", start=1)
+            if start:
+                self.addPageLabel(start - 1, style="ARABIC", start=1)
+            self.showOutline()
+            super().save()
+
+    return WhitepaperCanvas

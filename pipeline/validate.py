@@ -1,0 +1,222 @@
+"""Check a loaded project against the schemas and its own cross-references.
+
+Takes a :class:`~pipeline.model.Project`; returns a list of located
+:class:`~pipeline.model.Problem` (never raises for user mistakes), so that
+one run reports every mistake at once.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+import jsonschema
+
+from .load import dotted
+from .model import Problem, Project, SourcePos, YamlDoc
+from .schema import CHAPTER, EDITION, TABLES
+
+_validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES)}
+
+
+def validate_project(project: Project) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += schema_problems(project.edition, EDITION)
+    problems += schema_problems(project.tables_doc, TABLES)
+    for chapter in project.chapters:
+        problems += schema_problems(chapter, CHAPTER)
+    if problems:
+        return problems  # cross-references need well-formed documents
+    problems += _chapter_numbers(project)
+    problems += _references(project)
+    return problems
+
+
+def schema_problems(doc: YamlDoc, schema: dict) -> list[Problem]:
+    validator = _validators[id(schema)]
+    problems = []
+    for error in validator.iter_errors(doc.data):
+        problems.extend(_explain(doc, error, schema))
+    # one message per location and text
+    return sorted(set(problems))
+
+
+def _explain(doc: YamlDoc, error: jsonschema.ValidationError, schema: dict) -> Iterable[Problem]:
+    path = tuple(error.absolute_path)
+    key = dotted(path) or "(top level)"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        for extra in sorted(set(error.instance) - set(allowed), key=str):
+            close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.5)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(allowed)}"
+            yield Problem(doc.key_pos(path + (extra,)), dotted(path + (extra,)), f"unknown key{hint}")
+        return
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield Problem(doc.pos(path), key, f"missing required key '{missing}'")
+        return
+    if error.validator in ("minProperties", "maxProperties") and path and path[-2:-1] and isinstance(path[-1], int):
+        yield Problem(doc.pos(path), key, "a block must have exactly one of: paragraph, heading, figure, table")
+        return
+    if error.validator == "enum":
+        choices = error.validator_value
+        close = difflib.get_close_matches(str(error.instance), [str(c) for c in choices], n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        yield Problem(doc.pos(path), key,
+                      f"expected one of {', '.join(map(str, choices))}; got {error.instance!r}{hint}")
+        return
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        yield Problem(doc.pos(path), key, f"expected {_article(expected)}; got {_describe(error.instance)}")
+        return
+    if error.validator == "anyOf" and error.context:
+        # paragraph: a string or {text, excerpt}; explain the more specific failure
+        best = min(error.context, key=lambda e: len(e.absolute_path) * -1)
+        if isinstance(error.instance, dict):
+            yield from _explain(doc, best, schema)
+        else:
+            yield Problem(doc.pos(path), key, f"expected text; got {_describe(error.instance)}")
+        return
+    yield Problem(doc.pos(path), key, error.message)
+
+
+def _article(t: str) -> str:
+    names = {"string": "text", "integer": "a whole number", "object": "a mapping (key: value)",
+             "array": "a list", "number": "a number", "null": "nothing"}
+    return " or ".join(names.get(p.strip(), p) for p in t.split(" or "))
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{value!r} (a yes/no value)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{value!r}"
+
+
+def _chapter_numbers(project: Project) -> list[Problem]:
+    problems = []
+    seen: dict[int, str] = {}
+    for doc in project.chapters:
+        number = doc.data["number"]
+        if number in seen:
+            problems.append(Problem(doc.pos(("number",)), "number",
+                                    f"chapter number {number} is also used by {seen[number]}"))
+        seen[number] = doc.path
+    return problems
+
+
+def _references(project: Project) -> list[Problem]:
+    """Figures and tables must name declared tables and columns; ids must be unique."""
+    problems = []
+    ids: dict[str, str] = {}
+    for doc in project.chapters:
+        for i, block in enumerate(doc.data["blocks"]):
+            kind = next(iter(block))
+            if kind not in ("figure", "table"):
+                continue
+            spec = block[kind]
+            base = ("blocks", i, kind)
+            if spec["id"] in ids:
+                problems.append(Problem(doc.pos(base + ("id",)), dotted(base + ("id",)),
+                                        f"id '{spec['id']}' is already used at {ids[spec['id']]}"))
+            ids[spec["id"]] = str(doc.pos(base + ("id",)))
+            table = project.tables.get(spec["table"])
+            if table is None:
+                hint = _hint(spec["table"], project.tables)
+                problems.append(Problem(doc.pos(base + ("table",)), dotted(base + ("table",)),
+                                        f"no table '{spec['table']}' in data/tables.yaml{hint}"))
+                continue
+            columns = list(table.columns) + [c for r in table.rows[:1] for c in r if c not in table.columns]
+            wanted = []
+            if kind == "figure":
+                wanted = [("x", spec["x"]), ("series", spec.get("series")), ("label", spec.get("label"))]
+                if spec.get("y", "count") != "count":
+                    wanted.append(("y", spec["y"]))
+            elif spec.get("view") is None:
+                wanted = [("columns", c) for c in spec["columns"]]
+            wanted += [("where", c) for c in (spec.get("where") or {})]
+            for field, column in wanted:
+                if column is None or column in columns:
+                    continue
+                hint = _hint(column, columns)
+                problems.append(Problem(doc.pos(base + (field,)), dotted(base + (field,)),
+                                        f"table '{spec['table']}' ({table.file}) has no column '{column}'{hint}"))
+    return problems
+
+
+def _hint(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def glyph_problems(document, coverage: dict[str, frozenset[int]], root) -> list[Problem]:
+    """Every character to be printed must be in every face that may print it: no blank boxes.
+
+    ``coverage`` maps a font file name to its code points.  A missing character
+    is reported where it first occurs in the chapter or data files.
+    """
+    from .model import Figure, Paragraph, TableBlock
+
+    texts: list[tuple[str, object]] = []
+    ed = document.edition
+    for t in (ed.title, ed.short_title, ed.subtitle, ed.publisher, ed.guidance, ed.copyright,
+              *ed.co_publishers):
+        texts.append((t, None))
+    for chapter in document.chapters:
+        texts.append((chapter.title, chapter.pos))
+        for block in chapter.blocks:
+            if isinstance(block, Paragraph):
+                texts.append((block.text, block.pos))
+            elif isinstance(block, Figure):
+                chart = block.chart
+                parts = [block.title, block.source, chart.unit, *chart.categories, *chart.labels,
+                         *(name for name, _ in chart.series)]
+                texts.extend((p, block.pos) for p in parts)
+            elif isinstance(block, TableBlock):
+                parts = [block.title, block.source, block.unit, *block.header, *(c for r in block.rows for c in r)]
+                texts.extend((p, block.pos) for p in parts)
+            else:
+                texts.append((getattr(block, "title", ""), block.pos))
+    seen: set[str] = set()
+    problems = []
+    for text, pos in texts:
+        for ch in text or "":
+            if ch in seen or ch in "\n\t":
+                continue
+            seen.add(ch)
+            missing = [name for name, codes in coverage.items() if ord(ch) not in codes]
+            if missing:
+                where = _find_char(root, ch) or pos
+                problems.append(Problem(where or SourcePos("chapters"), "",
+                                        f"character '{ch}' (U+{ord(ch):04X}) is not in the font"
+                                        f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+                                        "replace it or add a font that has it"))
+    return problems
+
+
+def _find_char(root, ch: str):
+    """The first file:line:column in chapters/ or data/ where ``ch`` occurs."""
+    from pathlib import Path
+
+    for folder in ("chapters", "data"):
+        for path in sorted(Path(root, folder).glob("*")):
+            if path.suffix not in (".yaml", ".yml", ".csv"):
+                continue
+            try:
+                raw = path.read_bytes()
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    text = raw.decode("gb18030", errors="replace")
+            except OSError:
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                col = line.find(ch)
+                if col >= 0:
+                    return SourcePos(f"{folder}/{path.name}", n, col + 1)
+    return None
