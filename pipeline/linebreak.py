@@ -39,6 +39,7 @@ glyphs (PlacedGlyph.char is then ``" "``, not the original control char).
 from __future__ import annotations
 
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from bisect import bisect_right
 from itertools import accumulate
@@ -154,6 +155,21 @@ _class_cache: dict[str, int] = {}
 _punct_cache: dict[str, bool] = {}
 
 
+# advance() results in pt, per advance function, per (font, size).  The
+# callback is a font metric, i.e. pure: caching it across calls is safe.
+_adv_caches: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def _advance_caches(advance: Callable[[str, str], float]) -> dict:
+    try:
+        d = _adv_caches.get(advance)
+        if d is None:
+            d = _adv_caches[advance] = {}
+        return d
+    except TypeError:  # not weak-referenceable: cache for this call only
+        return {}
+
+
 def _classify(ch: str) -> int:
     c = _class_cache.get(ch)
     if c is not None:
@@ -237,11 +253,13 @@ def break_lines(
     a: list[float] = []
     size: list[float] = []
     cc = _class_cache
-    wcaches: dict[tuple[str, float], dict[str, float]] = {}
+    wcaches = _advance_caches(advance)
     for ri, run in enumerate(runs):
-        text = run.text.translate(_WS_TABLE)
+        text = run.text
         if not text:
             continue
+        if not text.isprintable():  # tabs, newlines -> spaces
+            text = text.translate(_WS_TABLE)
         font = run.font
         sz = float(run.size)
         wc = wcaches.get((font, sz))
@@ -249,10 +267,7 @@ def break_lines(
             wc = wcaches[(font, sz)] = {}
         for ch in set(text):
             if ch not in wc:
-                try:
-                    w = float(advance(font, ch)) * sz
-                except Exception:  # unknown glyph: assume one em
-                    w = sz
+                w = float(advance(font, ch)) * sz
                 wc[ch] = w if w >= 0.0 else 0.0  # also catches NaN
             if ch not in cc:
                 _classify(ch)
@@ -283,8 +298,10 @@ def break_lines(
     join = [False] * (n + 1)  # char i and i+1 are one unit (R3)
     # tier[e], line ending after char e-1, next line starting at nxt[e]:
     # 0 legal; 1 legal but penalized (number|unit, URL, hyphen);
-    # 2 breaks R1/R2 (emergency); 3 splits a unit (emergency); 255 invalid.
+    # 2 breaks R1/R2 (emergency); 3 splits a unit (emergency); 4 splits a
+    # unit and breaks R1/R2; 255 invalid (a space).
     tier = bytearray(n + 1)
+    adj = [0.0] * n  # see step 4
 
     # -- 2. spaces: glue between units (R6) ---------------------------------
     is_space = False
@@ -340,6 +357,7 @@ def break_lines(
             esh[b] = a[b] - 0.5 * size[b]  # R5: line-end mark may shrink to 1/2 em
         if cn == _SP:
             sw[b] = 0.0  # the space run carries the gap
+            adj[b] = -esh[b]
             r = nxt[b + 1]
             if r >= n:
                 continue
@@ -350,9 +368,12 @@ def break_lines(
                 # R3: one Latin word / number; "——" and "……" stay together.
                 join[b] = True
                 sw[b] = 0.0
-                t = 3
                 if ch == "-" and b > 0 and chars[b - 1].isalpha() and chn.isalpha():
                     t = 1  # hyphenated compound: may break after the hyphen
+                elif chn in no_start or ch in no_end:
+                    t = 4  # splitting here would also break R1/R2
+                else:
+                    t = 3
                 tier[b + 1] = t
                 continue
             if c == _HAN:
@@ -372,6 +393,7 @@ def break_lines(
                 # closing mark's blank right half).
                 if esh[b] and a[r] > FULLWIDTH_MIN * size[r]:
                     psh[b] = esh[b]
+            adj[b] = psh[b] - g[b] + gsh[b] - esh[b]
         chr_ = chars[r]
         if chr_ in no_start or ch in no_end:
             tier[b + 1] = 2  # R1 / R2
@@ -381,6 +403,7 @@ def break_lines(
             tier[b + 1] = 1  # R3: number + unit, last resort
     if n > 0 and cls[n - 1] == _CLO and a[n - 1] > FULLWIDTH_MIN * size[n - 1]:
         esh[n - 1] = a[n - 1] - 0.5 * size[n - 1]
+        adj[n - 1] = -esh[n - 1]
 
     # R3: a URL may break after "/" or before "." (penalized).
     if ("://" in "".join(chars)) or ("www." in "".join(chars)):
@@ -411,11 +434,8 @@ def break_lines(
     # F[e]: the narrowest width of chars [0, e) as one line ending at e-1, so
     # that a line [s, e) fits iff F[e] - WS[s] <= avail.  F is
     # non-decreasing (advance >= end compression, gap >= its shrink, ...).
-    adj = [pe - gg + ge - ee for gg, pe, ge, ee in zip(g, psh, gsh, esh)]
-    if is_space:
-        for i in specials:
-            if cls[i] == _SP:
-                adj[i] = 0.0  # a space never ends a line: keep it shrunk
+    # adj[i] = psh - g + gsh - esh of char i (0 for spaces: a space never
+    # ends a line, it stays shrunk) was filled in step 3.
     F = [float("-inf")]
     F.extend(map(add, WS[1:], adj))
 
@@ -431,27 +451,25 @@ def break_lines(
             breaks.append((s, n_eff))
             break
         # look back from the first overflowing end for the best break
-        l0 = l1 = l2 = l3 = -1
-        far = -1
+        l0 = l1 = l2 = l3 = l4 = -1
         e = over - 1
         while e > s:
             t = tier[e]
             if t == 0:
                 l0 = e
-                if far < 0:
-                    far = e
                 break
-            if t != 255:
-                if far < 0:
-                    far = e
-                if t == 1:
-                    if l1 < 0:
-                        l1 = e
-                elif t == 2:
-                    if l2 < 0:
-                        l2 = e
-                elif l3 < 0:
+            if t == 1:
+                if l1 < 0:
+                    l1 = e
+            elif t == 2:
+                if l2 < 0:
+                    l2 = e
+            elif t == 3:
+                if l3 < 0:
                     l3 = e
+            elif t == 4:
+                if l4 < 0:
+                    l4 = e
             e -= 1
         if l0 > 0:
             ch = l0
@@ -463,20 +481,22 @@ def break_lines(
             ch = l2
         elif l3 > 0:
             ch = l3
+        elif l4 > 0:
+            ch = l4
         else:
             ch = s + 1  # not even one glyph fits: overflow (documented limit)
         # A unit wider than a whole line will be split anyway: start splitting
         # it here rather than leaving a short line before it.
-        if far > ch and cls[over - 1] != _SP:
+        if l3 > ch and cls[over - 1] != _SP:
             b = over - 1
             while b > s and join[b - 1]:
                 b -= 1
-            if far - 1 >= b:
+            if l3 - 1 >= b:
                 bend = over - 1
                 while join[bend]:
                     bend += 1
                 if W[bend + 1] - W[b] - g[bend] > width + _EPS:
-                    ch = far
+                    ch = l3
         breaks.append((s, ch))
         s = nxt[ch]
         first = False

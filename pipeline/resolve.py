@@ -413,7 +413,13 @@ class _Resolver:
             self.problems.append(Problem(doc.pos(path + ("where",)), dotted(path), "no data rows selected for the chart"))
             return None
         labels = {str(k): str(v) for k, v in (spec.get("labels") or {}).items()}
-        x, y, series_col = spec["x"], spec.get("y", "count"), spec.get("series")
+        x, y, series_col = spec["x"], spec.get("y"), spec.get("series")
+        table_columns = self.project.tables[spec["table"]].columns
+        if y is not None and y not in table_columns and y != "count":
+            self.problems.append(Problem(doc.pos(path + ("y",)), dotted(path + ("y",)),
+                                         f"table '{spec['table']}' has no column '{y}'"))
+            return None
+        counting = y is None or y not in table_columns  # no value column: count rows per category
         categories: list[str] = []
         series_names: list[str] = []
         values: dict[tuple[str, str], float] = {}
@@ -425,7 +431,7 @@ class _Resolver:
                 categories.append(cat)
             if ser not in series_names:
                 series_names.append(ser)
-            if y == "count":
+            if counting:
                 values[(ser, cat)] = values.get((ser, cat), 0) + 1
             else:
                 v = r.get(y)

@@ -57,8 +57,12 @@ def register_fonts(font_files: dict[str, Path]) -> None:
     for role, name in FONT_ROLES.items():
         if name not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(name, str(font_files[role])))
-    # Without this ReportLab puts a non-embedded Helvetica into every page's resources.
+    # Without these ReportLab puts a non-embedded Helvetica into the page resources
+    # (the canvas default, and renderPDF's initial state for embedded charts).
     rl_config.canvas_basefontname = SERIF
+    from reportlab.graphics.shapes import STATE_DEFAULTS
+
+    STATE_DEFAULTS["fontName"] = SERIF
 
 
 @lru_cache(maxsize=None)
@@ -402,15 +406,34 @@ class TocList(Flowable):
 # ---------------------------------------------------------------- figures and tables
 
 
+_drawings: dict[Path, object] = {}
+
+
+def _svg_drawing(path: Path):
+    """Parse a chart's SVG once per process (layout runs several passes)."""
+    if path not in _drawings:
+        from svglib.fonts import get_global_font_map
+        from svglib.svglib import svg2rlg
+
+        font_map = get_global_font_map()
+        for name, weight in ((SANS, "normal"), (SANS_BOLD, "bold")):
+            family = pdfmetrics.getFont(name).face.familyName
+            family = family.decode() if isinstance(family, bytes) else family
+            # map the family matplotlib wrote to our registered face; never let svglib search the system
+            font_map._map[font_map.build_internal_name(family, weight, "normal")] = {
+                "svg_family": family, "svg_weight": weight, "svg_style": "normal", "rlgFont": name, "exact": True}
+            font_map._family_index.setdefault(family.lower(), family)
+        _drawings[path] = svg2rlg(str(path))
+    return _drawings[path]
+
+
 class FigureBlock(Flowable):
     """A chart (vector, from SVG), its caption 图 N-M below and the 资料来源 line: one unit (R9)."""
 
     def __init__(self, figure: Figure, image: ChartImage, key: str, state: "LayoutState"):
         super().__init__()
-        from svglib.svglib import svg2rlg
-
         self.figure, self.key, self.state = figure, key, state
-        self.drawing = svg2rlg(str(image.path))
+        self.drawing = _svg_drawing(image.path)
         self.img_w, self.img_h = image.width, image.height
         self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), CAPTION)
         self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None
@@ -508,6 +531,7 @@ class CaptionedTable(Flowable):
             ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
             ("TOPPADDING", (0, 0), (-1, -1), 2.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
             ("LEFTPADDING", (0, 0), (-1, -1), 3),

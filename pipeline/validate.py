@@ -135,7 +135,7 @@ def _references(project: Project) -> list[Problem]:
             wanted = []
             if kind == "figure":
                 wanted = [("x", spec["x"]), ("series", spec.get("series")), ("label", spec.get("label"))]
-                if spec.get("y", "count") != "count":
+                if spec.get("y") not in (None, "count"):
                     wanted.append(("y", spec["y"]))
             elif spec.get("view") is None:
                 wanted = [("columns", c) for c in spec["columns"]]

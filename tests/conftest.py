@@ -1,0 +1,61 @@
+"""Shared fixtures: a private copy of the shipped project, and one full build of it per session."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from pipeline.build import Options, build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy chapters/ and data/ (small, editable) and link fonts/ (large, read-only)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("chapters", "data"):
+        shutil.copytree(ROOT / name, dest / name)
+    (dest / "fonts").symlink_to(ROOT / "fonts", target_is_directory=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def edition(tmp_path_factory):
+    """The shipped edition, built once: (BuildResult, project root)."""
+    root = copy_project(tmp_path_factory.mktemp("edition"))
+    result = build(Options(project=root))
+    return result, root
+
+
+@pytest.fixture(scope="session")
+def edition_pdf(edition):
+    doc = pymupdf.open(edition[0].pdf)
+    yield doc
+    doc.close()
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+# Body text area (points from the top of an A4 page): excludes running header and footer.
+HEADER_BOTTOM = 75
+FOOTER_TOP = 842 - 60
+
+
+def body_text(page) -> str:
+    """The page's text inside the text block, lines joined without separators."""
+    rect = pymupdf.Rect(0, HEADER_BOTTOM, page.rect.width, FOOTER_TOP)
+    return page.get_text("text", clip=rect).replace("\n", "")
+
+
+def document_text(doc) -> str:
+    return "".join(body_text(p) for p in doc)
+
+
+def source_paragraphs() -> list[str]:
+    path = ROOT / "tests" / "fixtures" / "source_paragraphs.txt"
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
