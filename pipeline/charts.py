@@ -19,7 +19,7 @@ from pathlib import Path
 from .model import ChartImage, ChartSpec
 
 # Bump when the house style below changes: it is part of every cache key.
-STYLE_VERSION = "5"
+STYLE_VERSION = "6"
 
 WIDTH_PT = 430.0
 HEIGHTS_PT = {"pie": 215.0, "bar": 215.0, "grouped_bar": 225.0, "stacked_bar": 225.0, "timeline": 170.0}
@@ -126,12 +126,27 @@ def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[fl
 
 
 def _wrap(label: str, width: int) -> str:
-    """Break a long Chinese category label into lines of ``width`` characters."""
+    """Break a long Chinese label into balanced lines of at most ``width`` characters,
+    never inside a number or Latin word (国家软件/产业基地, not 国家软件产业基/地)."""
+    import re
+
     if len(label) <= width:
         return label
-    lines = -(-len(label) // width)
-    per = -(-len(label) // lines)  # balanced: 国家软件/产业基地, not 国家软件产业基/地
-    return "\n".join(label[i:i + per] for i in range(0, len(label), per))
+    tokens = re.findall(r"[A-Za-z0-9.\-%]+|.", label)
+    lines_needed = -(-len(label) // width)
+    per = -(-len(label) // lines_needed)
+    lines, current = [], ""
+    for token in tokens:
+        if current and len(current) + len(token) > per and token not in "，。、；：）》」”":
+            carry = ""
+            while current and current[-1] in "（《「“【":  # an opening mark never ends a line
+                carry, current = current[-1] + carry, current[:-1]
+            if current:
+                lines.append(current)
+            current = carry
+        current += token
+    lines.append(current)
+    return "\n".join(lines)
 
 
 def _unit_label(ax, unit: str, x: float = 0.0, ha: str = "left") -> None:
@@ -148,10 +163,26 @@ def _colors_for(spec: ChartSpec, n: int) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
 
 
+def _highlighted(spec: ChartSpec) -> set[str]:
+    """The categories to bring forward (a per-city excerpt's city); empty: draw every category alike."""
+    return set(spec.highlight) & set(spec.categories)
+
+
+def _emphasise_ticks(labels, highlighted: set[str]) -> None:
+    for label in labels:
+        if label.get_text().replace("\n", "") in highlighted:
+            label.set_fontweight("bold")
+            label.set_color(PALETTE[0])
+
+
 def _pie(ax, spec: ChartSpec) -> None:
     name, values = spec.series[0]
     total = sum(values)
-    wedges, _ = ax.pie(values, colors=_colors_for(spec, len(values)), startangle=90, counterclock=False,
+    colors = _colors_for(spec, len(values))
+    highlighted = _highlighted(spec)
+    if highlighted:
+        colors = [c if cat in highlighted else MUTED for c, cat in zip(colors, spec.categories)]
+    wedges, _ = ax.pie(values, colors=colors, startangle=90, counterclock=False,
                        wedgeprops={"width": 0.42, "edgecolor": "white", "linewidth": 1.5})
     for wedge, cat, v in zip(wedges, spec.categories, values):
         import math
@@ -174,10 +205,13 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
     width = 0.55 if stacked or n == 1 else 0.7 / n
     bottom = np.zeros(len(spec.categories))
     colors = _colors_for(spec, n)
+    highlighted = _highlighted(spec)
     for i, (name, values) in enumerate(spec.series):
         values = np.array(values, dtype=float)
         offset = 0 if stacked or n == 1 else (i - (n - 1) / 2) * width
-        bars = ax.bar(x + offset, values, width, bottom=bottom if stacked else None, color=colors[i],
+        # a city excerpt mutes the other cities' bars, as barh does
+        color = [colors[i] if cat in highlighted else MUTED for cat in spec.categories] if highlighted else colors[i]
+        bars = ax.bar(x + offset, values, width, bottom=bottom if stacked else None, color=color,
                       label=name, zorder=2)
         for rect, v, b in zip(bars, values, bottom):
             if v == 0:
@@ -193,10 +227,18 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
         for xi, total in zip(x, bottom):
             ax.text(xi, total, f"合计 {_fmt(total)}", ha="center", va="bottom", fontsize=8.5)
     ax.set_xticks(x, [_wrap(c, 7) for c in spec.categories])
+    if highlighted:
+        _emphasise_ticks(ax.get_xticklabels(), highlighted)
     _unit_label(ax, spec.unit)
     ax.margins(y=0.15)
     ax.yaxis.grid(True, color="#e5e5e5", linewidth=0.6, zorder=0)
-    if n > 1:
+    if n > 1 and highlighted:
+        from matplotlib.patches import Patch
+
+        # the legend shows the series colours, not the muted ones
+        ax.legend([Patch(color=c) for c in colors], [name for name, _ in spec.series], frameon=False, ncols=n,
+                  loc="upper left", fontsize=8.5)
+    elif n > 1:
         ax.legend(frameon=False, ncols=n, loc="upper left", fontsize=8.5)
 
 
@@ -254,7 +296,7 @@ def _timeline(ax, spec: ChartSpec) -> None:
         up = 1 if i % 2 == 0 else -1
         ax.plot([year, year], [0, 0.55 * up], color="#8497b0", linewidth=0.8, zorder=1)
         ax.scatter([year], [0], s=36, color=PALETTE[i % 2 and 1], zorder=3)
-        wrapped = "\n".join(label[j:j + 14] for j in range(0, len(label), 14))
+        wrapped = _wrap(label, 14)
         ax.text(year, 0.62 * up, f"{int(year)} 年\n{wrapped}" if up > 0 else f"{wrapped}\n{int(year)} 年",
                 ha="center", va="bottom" if up > 0 else "top", fontsize=8)
     ax.set_xlim(lo, hi)

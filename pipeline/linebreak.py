@@ -35,6 +35,36 @@ Spaces that fall on a line break (and leading/trailing spaces of the
 paragraph) are dropped: they are the only characters that can be missing
 from the output.  Tabs, newlines and other ASCII whitespace become ``" "``
 glyphs (PlacedGlyph.char is then ``" "``, not the original control char).
+``Line.start``/``Line.end`` index the paragraph text (the runs' texts
+concatenated), so ``text[line.start:line.end]`` is exactly the line's chars.
+
+Breaking is greedy first fit: for each line the farthest end that fits
+*after* all possible compression (R5 punctuation, R6 gaps shrunk to ⅛ em,
+Latin spaces to ⅔) is found by bisection on prefix sums, then the breaker
+looks back to the best break: legal (tier 0), else number|unit / URL /
+hyphen (tier 1), else one breaking R1/R2 between two units (tier 2), else a
+split inside a unit (tier 3/4).  Then R8 may move the last break back.
+
+Known limits
+------------
+* Greedy, not Knuth–Plass: no look-ahead to even out stretch over several
+  lines; a line before an unbreakable unit that almost fills a line (e.g.
+  ``（ChinaSourcing2007）``) can be short and widely stretched.
+* A line made of one glyph cannot be justified (it stays ragged); a line
+  made of one split word is letter-spaced as a last resort.
+* A glyph wider than the measure (or a first indent larger than the width)
+  overflows: one glyph per line, never an endless loop.
+* Opening marks are never compressed (only closing marks lose their blank
+  right half), middle dots (·) and dashes are never compressed; a closing
+  mark at a line end is compressed only as far as needed to fit (otherwise
+  it keeps its full em).
+* No hyphenation: a Latin word longer than a line is cut at a character
+  without adding a hyphen (the text must not change).
+* Full width is judged from the advance (> 0.75 em): proportional quotes
+  from a Latin font are not compressed.
+* Combining sequences, bidi and vertical text are not handled specially.
+* ``advance`` must be a pure function: its results are cached per function
+  object (weakly), per (font, size).
 """
 from __future__ import annotations
 
@@ -97,9 +127,9 @@ class Line:
     width: float  # x + advance of the last glyph (its visible, compressed box)
     last: bool  # last line of the paragraph (not justified)
     # --- added fields -----------------------------------------------------
-    start: int = 0  # index of the first glyph's character in the paragraph text
-    end: int = 0  # index after the last glyph's character (exclusive)
-    target: float = 0.0  # the width the line was justified to (width - indent)
+    start: int = 0  # index of the first glyph's char in the concatenated run texts
+    end: int = 0  # index after the last glyph's char (exclusive)
+    target: float = 0.0  # width available to the line (width - indent on line 1)
 
 
 # ---------------------------------------------------------------------------
@@ -129,6 +159,10 @@ CLOSING_MARKS = frozenset("，。、；：！？）》」』】〕］｝〗〉�
 OPENING_MARKS = frozenset("（《「『【“‘〔［｛〖〈")
 # R3: dashes and ellipses; a run of the same character (—— ……) is one unit.
 DASH_MARKS = frozenset("—⸺…⋯")
+
+# Never break next to a no-break space, narrow no-break space, figure space,
+# word joiner or zero-width no-break space (emergency splits aside).
+NO_BREAK_GLUE = frozenset("\u00a0\u202f\u2007\u2060\ufeff")
 
 # Character classes.
 _SP, _HAN, _LAT, _CLO, _OPN, _DSH, _OTH = range(7)
@@ -240,8 +274,12 @@ def break_lines(
     """Break and justify one paragraph; see the module docstring.
 
     ``advance(font, char)`` gives the advance in em; it is called once per
-    distinct (font, char) of each run.  Returns one :class:`Line` per output
-    line (an empty list for an empty or all-space paragraph).
+    distinct (font, size, char) and cached.  ``width`` and ``first_indent``
+    are in pt; the first glyph of the first line is at x = first_indent.
+    ``strict`` adds the dashes and ellipses to R1; ``justify=False`` leaves
+    every line at its natural width (compression still applies when needed).
+    Returns one :class:`Line` per output line (an empty list for an empty or
+    all-space paragraph).
     """
     width = float(width)
     first_indent = float(first_indent)
@@ -265,16 +303,22 @@ def break_lines(
         wc = wcaches.get((font, sz))
         if wc is None:
             wc = wcaches[(font, sz)] = {}
-        for ch in set(text):
-            if ch not in wc:
-                w = float(advance(font, ch)) * sz
-                wc[ch] = w if w >= 0.0 else 0.0  # also catches NaN
-            if ch not in cc:
-                _classify(ch)
+        try:
+            ws = list(map(wc.__getitem__, text))
+            cs = list(map(cc.__getitem__, text))
+        except KeyError:  # first sight of some characters: measure them
+            for ch in set(text):
+                if ch not in wc:
+                    w = float(advance(font, ch)) * sz
+                    wc[ch] = w if w >= 0.0 else 0.0  # also catches NaN
+                if ch not in cc:
+                    _classify(ch)
+            ws = list(map(wc.__getitem__, text))
+            cs = list(map(cc.__getitem__, text))
         ln = len(text)
         chars.extend(text)
-        cls.extend(map(cc.__getitem__, text))
-        a.extend(map(wc.__getitem__, text))
+        cls.extend(cs)
+        a.extend(ws)
         size.extend([sz] * ln)
         rix.extend([ri] * ln)
     n = len(chars)
@@ -304,7 +348,6 @@ def break_lines(
     adj = [0.0] * n  # see step 4
 
     # -- 2. spaces: glue between units (R6) ---------------------------------
-    is_space = False
     i_end = -1
     for i in specials:
         if cls[i] != _SP or i < i_end:
@@ -313,7 +356,6 @@ def break_lines(
         while j < n and cls[j] == _SP:
             j += 1
         i_end = j
-        is_space = True
         k = j - i
         for m in range(i, j):
             nxt[m] = j
@@ -395,7 +437,9 @@ def break_lines(
                     psh[b] = esh[b]
             adj[b] = psh[b] - g[b] + gsh[b] - esh[b]
         chr_ = chars[r]
-        if chr_ in no_start or ch in no_end:
+        if ch in NO_BREAK_GLUE or chr_ in NO_BREAK_GLUE:
+            tier[b + 1] = 3  # no-break space / word joiner
+        elif chr_ in no_start or ch in no_end:
             tier[b + 1] = 2  # R1 / R2
         elif c == _LAT and ch.isdigit() and (
             cls[r] == _HAN or chr_ in "%‰℃％" or _short_unit(chars, cls, r)
@@ -406,7 +450,8 @@ def break_lines(
         adj[n - 1] = -esh[n - 1]
 
     # R3: a URL may break after "/" or before "." (penalized).
-    if ("://" in "".join(chars)) or ("www." in "".join(chars)):
+    para = "".join(chars)
+    if "://" in para or "www." in para:
         i = 0
         while i < n:
             if join[i]:
@@ -443,6 +488,7 @@ def break_lines(
     breaks: list[tuple[int, int]] = []
     s = s0
     first = True
+    unit_lo = unit_hi = -1  # last unit whose end was looked up
     while s < n_eff:
         avail = width - first_indent if first else width
         target = WS[s] + avail + _EPS
@@ -492,10 +538,12 @@ def break_lines(
             while b > s and join[b - 1]:
                 b -= 1
             if l3 - 1 >= b:
-                bend = over - 1
-                while join[bend]:
-                    bend += 1
-                if W[bend + 1] - W[b] - g[bend] > width + _EPS:
+                if not unit_lo <= over - 1 <= unit_hi:  # not the last unit seen
+                    unit_lo = bend = over - 1
+                    while join[bend]:
+                        bend += 1
+                    unit_hi = bend
+                if W[unit_hi + 1] - W[b] - g[unit_hi] > width + _EPS:
                     ch = l3
         breaks.append((s, ch))
         s = nxt[ch]
@@ -538,7 +586,14 @@ def break_lines(
             _stretch(advs, s, e, slack, sw, scap)
         glyphs = tuple(map(_new_glyph, chars[s:e], rix[s:e], accumulate(advs, initial=x0), advs))
         lg = glyphs[-1]
-        out.append(Line(glyphs, lg.x + lg.advance, is_last, s, e, avail))
+        line_end = lg.x + lg.advance
+        end = e
+        if not is_last and nxt[e] > e:
+            # Source spaces at the break stay in the text (so copying the PDF gives the
+            # source sentence back) as zero-width glyphs at the line's end.
+            end = nxt[e]
+            glyphs += tuple(_new_glyph(chars[k], rix[k], line_end, 0.0) for k in range(e, end))
+        out.append(Line(glyphs, line_end, is_last, s, end, avail))
     return out
 
 

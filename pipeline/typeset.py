@@ -660,9 +660,11 @@ class WhitepaperDoc(BaseDocTemplate):
         canvas.line(MARGIN_X, PAGE_H - 132 * mm - h, MARGIN_X + 60 * mm, PAGE_H - 132 * mm - h)
         if self.document.city_profile is not None or ed.subtitle:
             sub = ed.subtitle
-            canvas.setFont(SANS, 16)
+            # a per-city excerpt names its city on the cover, second only to the title
+            city = self.document.city_profile is not None
+            canvas.setFont(SANS_BOLD if city else SANS, 20 if city else 16)
             canvas.setFillColor(colors.HexColor("#2e8b8b"))
-            canvas.drawString(MARGIN_X, PAGE_H - 145 * mm - h, sub)
+            canvas.drawString(MARGIN_X, PAGE_H - (147 if city else 145) * mm - h, sub)
         canvas.setFillColor(colors.black)
         y = 62 * mm
         for i, name in enumerate((ed.publisher,) + ed.co_publishers):
@@ -711,7 +713,8 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
 
     # copyright page (版权页): text at the foot of the page
     story.append(Spacer(1, TEXT_H * 0.55))
-    info = [f"书\u3000\u3000名：{ed.title}"]
+    title = f"{ed.title} · {ed.subtitle}" if document.city_profile is not None else ed.title
+    info = [f"书\u3000\u3000名：{title}"]
     info.append(f"编写单位：{ed.publisher}")
     for name in ed.co_publishers:
         info.append(f"\u3000\u3000\u3000\u3000\u3000{name}")
@@ -730,12 +733,20 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
     front = [c for c in document.chapters if c.front_matter]
     body = [c for c in document.chapters if not c.front_matter]
 
+    profile_entries = []
+    if document.city_profile is not None:
+        # a per-city excerpt opens with the city: what it holds, then the national context
+        profile_chapter = _profile_chapter(document.city_profile)
+        story.extend(_city_profile_flowables(document, profile_chapter, state))
+        story.append(PageBreak())
+        profile_entries = [TocEntry(0, profile_chapter.title, CITY_PROFILE_KEY)]
+
     for chapter in front:
         story.extend(_chapter_flowables(chapter, images, state))
         story.append(PageBreak())
 
     # 目录
-    entries = [TocEntry(0, c.title, _chapter_key(c)) for c in front]
+    entries = profile_entries + [TocEntry(0, c.title, _chapter_key(c)) for c in front]
     for c in body:
         entries.append(TocEntry(0, f"{c.label}{c.title}", _chapter_key(c)))
         for b in c.blocks:
@@ -762,6 +773,93 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
             story.append(PageBreak())
         story.extend(_chapter_flowables(chapter, images, state))
     return story
+
+
+class CityProfileTable(Flowable):
+    """The designations a city holds, one ruled row each (the profile page of a per-city excerpt)."""
+
+    HEADER = ("载体类别", "名单位次", "园区或面向市场", "名单截至")
+    SHARES = (0.42, 0.22, 0.20, 0.16)
+
+    def __init__(self, profile):
+        super().__init__()
+        self.rows = [(d.type_name,
+                      (f"第 {d.rank} 个，共 {d.count} 个" if d.count else f"第 {d.rank} 个") if d.rank else "—",
+                      d.site or (f"{d.target_market}市场" if d.target_market else "—"),
+                      _cn_year_month(d.as_of) or "—")
+                     for d in profile.designations]
+        self.spaceBefore = 6
+        self.spaceAfter = 10
+
+    def _grid(self, width: float) -> Table:
+        head_style = TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12, indent_em=0, justify=False,
+                               align="center")
+        head = [CJKParagraph((TextRun(h, bold=True),), head_style) for h in self.HEADER]
+        body = [[CJKParagraph((TextRun(v),), CELL_LEFT if i == 0 else CELL) for i, v in enumerate(row)]
+                for row in self.rows]
+        grid = Table([head] + body, colWidths=[width * f for f in self.SHARES], repeatRows=1)
+        grid.setStyle(TableStyle([
+            ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+            ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
+        ]))
+        return grid
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.grid = self._grid(availWidth)
+        self.height = self.grid.wrap(availWidth, availHeight)[1]
+        return self.width, self.height
+
+    def draw(self):
+        self.grid.drawOn(self.canv, 0, 0)
+
+
+CITY_PROFILE_KEY = "city-profile"   # its own bookmark: ch-0 is the 前言
+
+
+def _cn_year_month(as_of: str) -> str:
+    """'2008-04' → '2008 年 4 月' (the data's YYYY-MM); anything else as written."""
+    parts = as_of.split("-")
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return f"{parts[0]} 年 {int(parts[1])} 月"
+    return as_of
+
+
+def _profile_chapter(profile) -> ResolvedChapter:
+    from .model import SourcePos
+
+    return ResolvedChapter(number=0, label="", title=f"城市概况：{profile.name}", blocks=(),
+                           pos=SourcePos("data/cities.csv"), front_matter=True)
+
+
+def _city_profile_flowables(document: ResolvedDocument, chapter: ResolvedChapter, state: LayoutState) -> list:
+    profile = document.city_profile
+    ed = document.edition
+    out: list = [ChapterHeading(chapter, CITY_PROFILE_KEY, state)]
+    n = len(profile.designations)
+    if n:
+        lead = (f"{profile.name}获批 {n} 项国家级软件与信息服务外包产业载体及人才实训基地称号"
+                f"（截至本白皮书发布）：")
+    else:
+        lead = f"截至本白皮书发布，{profile.name}尚无国家级软件与信息服务外包产业载体或人才实训基地称号。"
+    out.append(CJKParagraph((TextRun(lead),), BODY))
+    if n:
+        out.append(CityProfileTable(profile))
+        out.append(CJKParagraph((TextRun(f"资料来源：{ed.publisher}"),), SOURCE_NOTE))
+    out.append(Spacer(1, 12))
+    note = (f"本摘编选自《{ed.title}》，收录全书的全国性背景章节，以及其余章节中与{profile.name}有关的段落、"
+            f"表格和图；表中只列{profile.name}一行，图中突出显示{profile.name}。图表编号与全本一致。")
+    out.append(CJKParagraph((TextRun(note),), SMALL))
+    return out
 
 
 def _chapter_key(c: ResolvedChapter) -> str:
@@ -849,3 +947,41 @@ def _canvas_maker(state: LayoutState):
             super().save()
 
     return WhitepaperCanvas
+
+
+# ---------------------------------------------------------------- samples (tests, benchmarks, docs)
+
+
+def typeset_samples(paragraphs: list[tuple[TextRun, ...]], width: float, font_files: dict[str, Path], out,
+                    engine: str = "whitepaper", page_height: float = PAGE_H) -> int:
+    """Set paragraphs in one column ``width`` pt wide: our setter, or ReportLab's own CJK wrap.
+
+    Used to test the line breaker at any measure, to benchmark it against
+    ``wordWrap='CJK'``, and to render before/after pictures. Returns the page count.
+    """
+    from reportlab.lib.enums import TA_JUSTIFY
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph as RLParagraph
+    from xml.sax.saxutils import escape
+
+    register_fonts(font_files)
+    margin = 36.0
+    doc = BaseDocTemplate(out, pagesize=(width + 2 * margin, page_height), leftMargin=margin,
+                          rightMargin=margin, topMargin=margin, bottomMargin=margin, invariant=1,
+                          initialFontName=SERIF, title="samples")
+    frame = Frame(margin, margin, width, page_height - 2 * margin, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate("column", [frame])])
+    story: list = []
+    if engine == "reportlab":
+        style = ParagraphStyle("body", fontName=SERIF, fontSize=BODY_SIZE, leading=LEADING,
+                               firstLineIndent=2 * BODY_SIZE, alignment=TA_JUSTIFY, wordWrap="CJK")
+        for runs in paragraphs:
+            markup = "".join(f"<b>{escape(r.text)}</b>" if r.bold else escape(r.text) for r in runs)
+            story.append(RLParagraph(markup, style))
+    elif engine == "whitepaper":
+        story = [CJKParagraph(runs, BODY) for runs in paragraphs]
+    else:
+        raise ValueError(f"unknown engine {engine!r}")
+    doc.build(story)
+    return doc.page

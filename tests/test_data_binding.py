@@ -13,10 +13,11 @@ def _replace(path, old, new):
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def _chart_drawings(pdf, caption):
+def _chart_drawings(pdf, number):
+    """The vector drawings on the page that shows figure ``number`` (not the 图目录 page)."""
     with pymupdf.open(pdf) as doc:
-        page = next(p for p in doc if caption in p.get_text())
-        return [(d["rect"], d.get("fill")) for d in page.get_drawings()]
+        page = next(p for p in doc if f"图 {number}\u3000" in p.get_text() and "资料来源" in p.get_text())
+        return [(tuple(d["rect"]), d.get("fill")) for d in page.get_drawings()]
 
 
 def test_changing_a_csv_value_changes_sentence_and_chart(project):
@@ -34,7 +35,7 @@ def test_changing_a_csv_value_changes_sentence_and_chart(project):
     assert "90.4" not in after_text
     # only the chart that reads those rows was drawn again
     assert second.charts_rendered == 1
-    caption = "图 2-1"
+    caption = "2-1"
     assert _chart_drawings(first.pdf, caption) != _chart_drawings(second.pdf, caption)
 
 
