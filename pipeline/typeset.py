@@ -187,6 +187,8 @@ def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
     while i < n:
         g0 = glyphs[i]
         run = runs[g0.run]
+        widths, default = _widths(run.font)
+        scale = run.size / 1000.0
         j = i + 1
         tc = None
         while j < n:
@@ -195,7 +197,7 @@ def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
             if g.run != g0.run and (runs[g.run].font, runs[g.run].size, runs[g.run].rise) != \
                     (run.font, run.size, run.rise):
                 break
-            natural = advance(run.font, prev.char) * run.size
+            natural = widths.get(ord(prev.char), default) * scale
             gap = g.x - (prev.x + natural)
             if tc is None:
                 tc = gap
