@@ -174,3 +174,14 @@ def test_version_and_help():
     for command in (["--help"], ["build", "--help"], ["check", "--help"]):
         result = runner.invoke(cli, command)
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_toc_lines_are_links_to_their_pages(edition_pdf):
+    toc_page = next(p for p in edition_pdf if "目\u3000\u3000录" in p.get_text())
+    links = toc_page.get_links()
+    entries = _toc_lines(toc_page)
+    assert len(links) == len(entries)
+    for link in links:
+        line = toc_page.get_text("text", clip=link["from"]).replace("\n", "")
+        label = re.search(r"([0-9]+|[ivx]+)$", line.strip()).group(1)
+        assert edition_pdf[link["page"]].get_label() == label, line
