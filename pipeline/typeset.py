@@ -632,6 +632,7 @@ class WhitepaperDoc(BaseDocTemplate):
                       topPadding=0, bottomPadding=0, id="text")
         self.addPageTemplates([
             PageTemplate("cover", [frame], onPageEnd=self._cover),
+            PageTemplate("plain", [frame]),   # the copyright page: no header, no folio
             PageTemplate("front", [frame], onPageEnd=self._furniture),
             PageTemplate("body", [frame], onPageEnd=self._furniture),
         ])
@@ -711,7 +712,8 @@ def _cn_date(year: int, month: int | None) -> str:
 
 def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: LayoutState) -> list:
     ed = document.edition
-    story: list = [NextPageTemplate("front"), PageBreak()]   # the cover is drawn by its page template
+    # the cover is drawn by its page template; the copyright page (verso) carries no header or folio
+    story: list = [NextPageTemplate("plain"), PageBreak(), NextPageTemplate("front")]
 
     # copyright page (版权页): text at the foot of the page
     story.append(Spacer(1, TEXT_H * 0.55))
