@@ -34,6 +34,11 @@ FONT_FILES = {
 def load_project(root: Path) -> Project:
     root = Path(root).resolve()
     problems: list[Problem] = []
+    if not (root / "chapters").is_dir():
+        # one clear message instead of "edition.yaml, tables.yaml and every font not found"
+        raise ContentError([Problem(SourcePos(EDITION_FILE), "",
+                                    f"not found: {root} is not a whitepaper project (it has no chapters/ "
+                                    "folder); run the command in the project folder or give --project DIR")])
 
     edition = _try(load_yaml, root, EDITION_FILE, problems)
     chapters: list[YamlDoc] = []
@@ -106,16 +111,19 @@ def load_yaml(root: Path, rel: str) -> YamlDoc:
     except FileNotFoundError:
         raise ContentError([Problem(SourcePos(rel), "", "file not found")]) from None
     text = _decode(raw, rel)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as e:  # a control character: YAML refuses the whole file
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        raise ContentError([Problem(SourcePos(rel, line, column), "",
+                                    f"YAML error: the control character U+{e.character:04X} is not allowed; "
+                                    "delete it")]) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else 0
-        col = mark.column + 1 if mark else 0
-        msg = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise ContentError([Problem(SourcePos(rel, line, col), "", f"YAML syntax error: {msg}")]) from None
+        raise ContentError([_yaml_syntax_problem(text, rel, e)]) from None
     except yaml.YAMLError as e:
         raise ContentError([Problem(SourcePos(rel, 1), "", f"YAML error: {e}")]) from None
     finally:
@@ -129,18 +137,69 @@ def load_yaml(root: Path, rel: str) -> YamlDoc:
         positions[()] = SourcePos(rel, 1, 1)
     if duplicates:
         raise ContentError(duplicates)
-    return YamlDoc(rel, data, positions, key_positions)
+    return YamlDoc(rel, data, positions, key_positions, text=text)
+
+
+def _yaml_syntax_problem(text: str, rel: str, error: yaml.MarkedYAMLError) -> Problem:
+    """Locate a YAML syntax error where the user has to look, not where PyYAML gave up.
+
+    PyYAML reports an unclosed quote where the *next* quote of the file happens to
+    close it (often many lines below), and a tab as "cannot start any token".
+    """
+    mark = error.problem_mark or error.context_mark
+    pos = _mark(rel, mark) if mark else SourcePos(rel, 1)
+    detail = " ".join(str(x) for x in (error.context, error.problem) if x)
+    if error.context == "while scanning a quoted scalar" and error.context_mark:
+        return Problem(_mark(rel, error.context_mark), "",
+                       f"YAML syntax error: the quoted value that starts here is never closed ({detail})")
+    if "'\\t'" in (error.problem or ""):  # PyYAML quotes the character with repr()
+        return Problem(pos, "", "YAML syntax error: a tab character; indent with spaces only")
+    if isinstance(error, yaml.parser.ParserError) and error.problem_mark:
+        opened = _runaway_quote(text, error.problem_mark)
+        if opened is not None:
+            return Problem(_mark(rel, opened), "",
+                           f"YAML syntax error: the quoted value that starts here runs on to line "
+                           f"{error.problem_mark.line + 1}; is its closing quote missing? ({detail})")
+    return Problem(pos, "", f"YAML syntax error: {detail}")
+
+
+def _runaway_quote(text: str, stop):
+    """The start of a quoted scalar that spans several lines and ends on the line where the parser
+    stopped: an unclosed quote, closed by accident by the next quote of the file."""
+    last = None
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if token.start_mark.index >= stop.index:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'") \
+                    and token.start_mark.line < token.end_mark.line == stop.line:
+                last = token.start_mark
+    except yaml.YAMLError:
+        pass
+    return last
 
 
 def _mark(rel: str, mark) -> SourcePos:
     return SourcePos(rel, mark.line + 1, mark.column + 1)
 
 
+def _block_scalar_pos(rel: str, mark) -> SourcePos:
+    """The first character of a | or > scalar's text (the line below its indicator)."""
+    buffer = getattr(mark, "buffer", None)
+    if not buffer:
+        return SourcePos(rel, mark.line + 2, 1)
+    lines = buffer[mark.pointer:].rstrip("\0").split("\n")[1:]
+    for offset, line in enumerate(lines):
+        if line.strip():
+            return SourcePos(rel, mark.line + 2 + offset, len(line) - len(line.lstrip(" ")) + 1)
+    return SourcePos(rel, mark.line + 2, 1)
+
+
 def _walk(node, path, rel, positions, key_positions, duplicates) -> None:
     # Block scalars (| and >) start on the line after their indicator.
     start = node.start_mark
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        positions[path] = SourcePos(rel, start.line + 2, 1)
+        positions[path] = _block_scalar_pos(rel, start)
     else:
         positions[path] = _mark(rel, start)
     if isinstance(node, yaml.MappingNode):
@@ -244,7 +303,7 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                             skip_blank_lines=False, skipinitialspace=True)
     except pd.errors.ParserError as e:
-        problems.append(Problem(SourcePos(rel, _parser_error_line(str(e))), "", f"CSV error: {e}"))
+        problems.append(Problem(SourcePos(rel, _parser_error_line(str(e))), "", _parser_error_message(str(e))))
         return None
     columns = {str(k): str(v) for k, v in decl.get("columns", {}).items()}
     header = [str(c).strip() for c in frame.columns]
@@ -306,6 +365,9 @@ def _convert(cell: str, ctype: str, rel: str, line: int, col: str, problems: lis
         if value is None or not value.is_finite():
             problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is not a number"))
             return None
+        if abs(value) > Decimal("1e300"):  # beyond what a chart (float) can draw
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is too large"))
+            return None
         return value
     return cell
 
@@ -315,6 +377,16 @@ def _parser_error_line(message: str) -> int:
 
     m = re.search(r"line (\d+)", message)
     return int(m.group(1)) if m else 1
+
+
+def _parser_error_message(message: str) -> str:
+    import re
+
+    m = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", message)
+    if m:
+        return (f"this row has {m.group(2)} cells but the header has {m.group(1)} "
+                "(a cell holding a comma needs \"double quotes\")")
+    return f"CSV error: {' '.join(message.split())}"
 
 
 def _did_you_mean(word: str, choices) -> str:

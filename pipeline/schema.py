@@ -170,3 +170,25 @@ TABLES = {
 }
 
 SCHEMAS = {"edition": EDITION, "chapter": CHAPTER, "tables": TABLES}
+
+
+def schema_files() -> dict[str, str]:
+    """File name → JSON text of each schema, as ``whitepaper schema`` writes them."""
+    import json
+
+    return {f"{name}.schema.json": json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+            for name, schema in SCHEMAS.items()}
+
+
+def write_schemas(folder) -> list:
+    """Write the schemas into ``folder`` (created if needed); returns the paths written."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in schema_files().items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -74,8 +74,21 @@ def _explain(doc: YamlDoc, error: jsonschema.ValidationError, schema: dict) -> I
         best = min(error.context, key=lambda e: len(e.absolute_path) * -1)
         if isinstance(error.instance, dict):
             yield from _explain(doc, best, schema)
+        elif error.instance == "":
+            yield Problem(doc.pos(path), key, "must not be empty")
         else:
             yield Problem(doc.pos(path), key, f"expected text; got {_describe(error.instance)}")
+        return
+    if error.validator in ("minLength", "minItems", "minProperties") and error.validator_value == 1:
+        yield Problem(doc.pos(path), key, "must not be empty")
+        return
+    if error.validator in ("minimum", "maximum"):
+        bound = "at least" if error.validator == "minimum" else "at most"
+        yield Problem(doc.pos(path), key, f"expected {bound} {error.validator_value}; got {_describe(error.instance)}")
+        return
+    if error.validator == "pattern":
+        what = error.schema.get("description") or f"text matching {error.validator_value}"
+        yield Problem(doc.pos(path), key, f"{_describe(error.instance)} has the wrong form: {what}")
         return
     yield Problem(doc.pos(path), key, error.message)
 
@@ -139,12 +152,16 @@ def _references(project: Project) -> list[Problem]:
                     wanted.append(("y", spec["y"]))
             elif spec.get("view") is None:
                 wanted = [("columns", c) for c in spec["columns"]]
+            elif spec.get("view") == "city_matrix":
+                wanted = [("view", "city"), ("view", "designation")]   # one row per city, a column per designation
             wanted += [("where", c) for c in (spec.get("where") or {})]
             for field, column in wanted:
                 if column is None or column in columns:
                     continue
-                hint = _hint(column, columns)
-                problems.append(Problem(doc.pos(base + (field,)), dotted(base + (field,)),
+                hint = _hint(column, columns) if field != "view" else f", which view {spec['view']} needs"
+                # columns and where name columns by their keys: point at the key itself
+                at = doc.key_pos(base + (field, column)) if field in ("columns", "where") else doc.pos(base + (field,))
+                problems.append(Problem(at, dotted(base + (field,)),
                                         f"table '{spec['table']}' ({table.file}) has no column '{column}'{hint}"))
     return problems
 
