@@ -8,14 +8,17 @@ killed build leaves the previous PDF untouched.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import manifest
+from .cities import city_profiles, find_city
 from .load import load_project
-from .model import BuildResult, ContentError, Project, ResolvedDocument
+from .model import BuildResult, CityProfile, ContentError, Project, ResolvedDocument
 from .resolve import resolve_document
 from .validate import glyph_problems, validate_project
 
@@ -27,6 +30,7 @@ class Options:
     project: Path = Path(".")
     output: Path | None = None       # default: <project>/output/whitepaper-<year>.pdf
     cache_dir: Path | None = None    # default: <project>/output/.cache
+    city: str | None = None          # build this city's excerpt (an id or a name from data/cities.csv)
 
 
 def output_dir(project_root: Path) -> Path:
@@ -68,9 +72,68 @@ def _check_glyphs(project: Project, document: ResolvedDocument, options: Options
 
 
 def build(options: Options) -> BuildResult:
+    """The full edition, or with ``options.city`` that city's excerpt; recorded in output/manifest.json."""
     project, document = check(options)
-    target = options.output or output_dir(project.root) / f"whitepaper-{document.edition.year}.pdf"
-    return render_pdf(project, document, Path(target), options)
+    if options.city is not None:
+        result = CityBuilder(options, project).build(options.city, options.output)
+    else:
+        target = options.output or output_dir(project.root) / f"whitepaper-{document.edition.year}.pdf"
+        result = render_pdf(project, document, Path(target), options)
+    manifest.record(output_dir(project.root), [result])
+    return result
+
+
+def city_pdf(project_root: Path, city_id: str) -> Path:
+    return output_dir(project_root) / "cities" / f"{city_id}.pdf"
+
+
+def list_cities(options: Options) -> list[CityProfile]:
+    """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
+    project = load_project(options.project)
+    problems = validate_project(project)
+    if problems:
+        raise ContentError(problems)
+    return list(city_profiles(project).values())
+
+
+class CityBuilder:
+    """Builds per-city excerpts from one loaded, validated project.
+
+    A batch worker makes one (its pool initializer), so the project, the data,
+    the fonts' glyph coverage and the registered fonts are loaded once per
+    process, not once per city.
+    """
+
+    def __init__(self, options: Options, project: Project | None = None):
+        if project is None:
+            project = load_project(options.project)
+            problems = validate_project(project)
+            if problems:
+                raise ContentError(problems)
+        from .load import font_coverage
+
+        self.options = options
+        self.project = project
+        ed = project.edition.data
+        self.epoch = document_epoch(ed["year"], ed.get("month"))
+        fonts_cache = cache_dir(options) / "fonts"
+        self.coverage = {path.name: font_coverage(path, fonts_cache) for path in project.fonts.values()}
+
+    def load_fonts(self) -> None:
+        """Register the PDF fonts now (a worker does this once, before its first city)."""
+        from .typeset import register_fonts
+
+        register_fonts(self.project.fonts)
+
+    def build(self, city: str, output: Path | None = None) -> BuildResult:
+        """Resolve, check glyphs and typeset one city's excerpt to output/cities/<id>.pdf (or ``output``)."""
+        city_id = find_city(self.project, city)
+        document = resolve_document(self.project, self.epoch, city_id)
+        problems = glyph_problems(document, self.coverage, self.project.root)
+        if problems:
+            raise ContentError(problems)
+        target = Path(output) if output else city_pdf(self.project.root, city_id)
+        return render_pdf(self.project, document, target, self.options)
 
 
 def render_pdf(project: Project, document: ResolvedDocument, target: Path, options: Options) -> BuildResult:
@@ -82,10 +145,28 @@ def render_pdf(project: Project, document: ResolvedDocument, target: Path, optio
                                   cache_dir(options) / "charts")
     by_id = {f.id: img for f, img in zip(figures, images)}
     log.info("charts: %d drawn, %d from cache", drawn, len(figures) - drawn)
-    target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(target) as out:
-        pages = typeset_document(document, by_id, project.fonts, out)
-    return BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
+        hashed = _HashingWriter(out)
+        pages = typeset_document(document, by_id, project.fonts, hashed, layout_cache=cache_dir(options) / "layout")
+    city = document.city_profile.id if document.city_profile is not None else None
+    result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
+    return replace(result, city=city, sha256=hashed.hexdigest(),
+                   inputs=manifest.inputs_hash(project, city, document.epoch, cache_dir(options) / "fonts"))
+
+
+class _HashingWriter:
+    """A write-only file that hashes what passes through (the manifest's sha256 without reading back)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.out.write(data)
+
+    def hexdigest(self) -> str:
+        return self.hash.hexdigest()
 
 
 class atomic_output:
@@ -95,8 +176,16 @@ class atomic_output:
         self.target = target
 
     def __enter__(self):
-        _remove_stale_temps(self.target.parent)
-        fd, self.tmp = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp")
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(self.target.parent)
+            fd, self.tmp = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp")
+        except OSError as e:
+            # a folder we may not write to, or a file where a folder should be: the command line's mistake
+            from .model import UsageError
+
+            culprit = f" ({e.filename})" if e.filename and str(e.filename) != str(self.target) else ""
+            raise UsageError(f"cannot write {self.target}: {e.strerror or e}{culprit}") from None
         self.file = os.fdopen(fd, "wb")
         return self.file
 

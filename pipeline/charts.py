@@ -19,7 +19,7 @@ from pathlib import Path
 from .model import ChartImage, ChartSpec
 
 # Bump when the house style below changes: it is part of every cache key.
-STYLE_VERSION = "6"
+STYLE_VERSION = "8"
 
 WIDTH_PT = 430.0
 HEIGHTS_PT = {"pie": 215.0, "bar": 215.0, "grouped_bar": 225.0, "stacked_bar": 225.0, "timeline": 170.0}
@@ -122,7 +122,9 @@ def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[fl
         fig.tight_layout(pad=0.6)
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    # matplotlib writes CSS weights as numbers; svglib maps only the keywords to our bold face
+    # (with 700 a highlighted city's label came out as empty boxes)
+    return buf.getvalue().replace(b"font-weight: 700", b"font-weight: bold")
 
 
 def _wrap(label: str, width: int) -> str:
@@ -263,8 +265,11 @@ def _barh(ax, spec: ChartSpec) -> None:
     highlighted = set(spec.highlight)
     for i, (name, values) in enumerate(spec.series):
         values = np.array(values, dtype=float)
-        bar_colors = [colors[i] if not highlighted or cat in highlighted else MUTED for cat in spec.categories]
-        ax.barh(y, values, 0.62, left=left, color=bar_colors, label=name, zorder=2,
+        bar_colors = np.array([colors[i] if not highlighted or cat in highlighted else MUTED
+                               for cat in spec.categories])
+        # zero-width bars draw nothing but cost a patch each (most cities hold one or two of five designations)
+        drawn = values != 0
+        ax.barh(y[drawn], values[drawn], 0.62, left=left[drawn], color=list(bar_colors[drawn]), label=name, zorder=2,
                 edgecolor="white", linewidth=0.5)
         left = left + values
     for yi, total in zip(y, left):
@@ -279,13 +284,11 @@ def _barh(ax, spec: ChartSpec) -> None:
     ax.set_xlim(0, max(left) * 1.12 if len(left) else 1)
     ax.xaxis.set_major_locator(__import__("matplotlib.ticker", fromlist=["MaxNLocator"]).MaxNLocator(integer=True))
     if len(spec.series) > 1:
-        handles, labels = ax.get_legend_handles_labels()
-        if highlighted:
-            # the legend shows the series colours, not the muted ones
-            from matplotlib.patches import Patch
+        from matplotlib.patches import Patch
 
-            handles = [Patch(color=c) for c in colors]
-        ax.legend(handles, labels, frameon=False, loc="lower right", fontsize=8)
+        # the legend shows the series colours (not the muted ones), also for a series with no bar drawn
+        handles = [Patch(facecolor=c, edgecolor="white", linewidth=0.5) for c in colors]
+        ax.legend(handles, [name for name, _ in spec.series], frameon=False, loc="lower right", fontsize=8)
 
 
 def _timeline(ax, spec: ChartSpec) -> None:

@@ -39,7 +39,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.pos}: " if self.pos.file else ""
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}"
+        # one line per problem: messages quoting a library (pandas, PyYAML) may hold line breaks
+        return " ".join(f"{where}{key}{self.message}".splitlines()).strip()
 
 
 class ContentError(Exception):
@@ -69,6 +70,7 @@ class YamlDoc:
     data: Any
     positions: dict[tuple, SourcePos]
     key_positions: dict[tuple, SourcePos]
+    text: str = field(default="", repr=False, compare=False)   # the decoded file, to locate words in errors
 
     def pos(self, path: tuple) -> SourcePos:
         """The closest known position for a key path (walks up to the parent)."""
@@ -80,6 +82,25 @@ class YamlDoc:
 
     def key_pos(self, path: tuple) -> SourcePos:
         return self.key_positions.get(path) or self.pos(path)
+
+    def locate(self, path: tuple, needle: str | None) -> SourcePos:
+        """Line and column of ``needle`` inside the value at ``path`` (e.g. a misspelt name in a
+        paragraph); the value's own position when the text does not show it literally."""
+        start = self.pos(path)
+        if not needle or not self.text or not start.line:
+            return start
+        here = (start.line, start.column)
+        # the value ends where the next key or value of the file begins
+        end = min(((p.line, p.column) for p in (*self.positions.values(), *self.key_positions.values())
+                   if (p.line, p.column) > here), default=(10**9, 0))
+        lines = self.text.split("\n")
+        for number in range(start.line, min(end[0], len(lines)) + 1):
+            line = lines[number - 1]
+            first = max(start.column - 1, 0) if number == start.line else 0
+            column = line.find(needle, first)
+            if column >= 0 and (number, column + 1) < end:
+                return SourcePos(self.path, number, column + 1)
+        return start
 
 
 @dataclass(frozen=True)
@@ -222,6 +243,28 @@ class Edition:
 
 
 @dataclass(frozen=True)
+class CityDesignation:
+    """One national designation a city holds (a row of designations.csv with its type)."""
+
+    type_id: str                      # software_base, training_base, …
+    type_name: str                    # 国家软件产业基地
+    rank: int | None                  # the city's place in the list (designations.csv ``order``)
+    count: int | None                 # how many cities hold it (designation_types.csv ``count``)
+    site: str = ""                    # the named park, e.g. 江苏苏州工业园区
+    target_market: str = ""           # the market a training base serves, e.g. 对日
+    as_of: str = ""                   # YYYY-MM of the list, when the data gives it
+
+
+@dataclass(frozen=True)
+class CityProfile:
+    """A city as a per-city excerpt presents it: its name and every designation it holds."""
+
+    id: str
+    name: str
+    designations: tuple[CityDesignation, ...] = ()
+
+
+@dataclass(frozen=True)
 class ResolvedDocument:
     edition: Edition
     chapters: tuple[ResolvedChapter, ...]
@@ -251,3 +294,20 @@ class BuildResult:
     charts_rendered: int
     charts_cached: int
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    city: str | None = None           # the city id of a per-city excerpt; None for the full edition
+    sha256: str = ""                  # of the PDF bytes written
+    inputs: str = ""                  # hash of everything the PDF was built from (see pipeline.manifest)
+
+
+@dataclass(frozen=True)
+class CityOutcome:
+    """One city of a batch build: its BuildResult, or the problems that stopped it."""
+
+    city: str
+    pdf: Path
+    result: BuildResult | None = None
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and not self.errors

@@ -19,8 +19,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .load import dotted
-from .model import (ChartSpec, ContentError, DataTable, Edition, Figure, Heading, Paragraph, Problem, Project,
-                    ResolvedChapter, ResolvedDocument, SourcePos, TableBlock, TextRun, YamlDoc)
+from .model import (ChartSpec, CityProfile, ContentError, DataTable, Edition, Figure, Heading, Paragraph, Problem,
+                    Project, ResolvedChapter, ResolvedDocument, SourcePos, TableBlock, TextRun, YamlDoc)
 
 CN_DIGITS = "零一二三四五六七八九"
 
@@ -45,6 +45,10 @@ def format_decimal(value: Decimal) -> str:
 
 class TemplateDataError(Exception):
     """A template asked for data that is not there (no row, several rows, wrong type)."""
+
+    def __init__(self, message: str, needle: str | None = None):
+        super().__init__(message)
+        self.needle = needle   # the word of the template to point at, when known (a table name)
 
 
 class Quantity:
@@ -103,8 +107,16 @@ class _Data:
 
     def _table(self, name: str) -> DataTable:
         if name not in self.tables:
-            raise TemplateDataError(f"no table '{name}' in data/tables.yaml")
+            from .load import did_you_mean
+
+            raise TemplateDataError(f"no table '{name}' in data/tables.yaml{did_you_mean(str(name), self.tables)}",
+                                    needle=str(name))
         return self.tables[name]
+
+    def _lines(self, table: str, found: list) -> list[int]:
+        """The CSV line numbers of rows returned by :meth:`rows`."""
+        t = self._table(table)
+        return [line for r, line in zip(t.rows, t.lines) if any(r == f for f in found)]
 
     def rows(self, table: str, **where) -> list[Row]:
         t = self._table(table)
@@ -122,13 +134,16 @@ class _Data:
         if not found:
             raise TemplateDataError(f"no row of {self._table(table).file} matches {shown}")
         if len(found) > 1:
-            raise TemplateDataError(f"{len(found)} rows of {self._table(table).file} match {shown}; expected one")
+            lines = ", ".join(map(str, self._lines(table, found)))
+            raise TemplateDataError(f"{len(found)} rows of {self._table(table).file} match {shown} "
+                                    f"(lines {lines}); expected one")
         return found[0]
 
     def q(self, table: str, **where) -> Quantity:
         r = self.row(table, **where)
         if "value" not in r or r["value"] is None:
-            raise TemplateDataError(f"the matching row of {self._table(table).file} has no value")
+            where_ = "".join(f":{line}" for line in self._lines(table, [r])[:1])
+            raise TemplateDataError(f"the matching row, {self._table(table).file}{where_}, has an empty 'value' cell")
         return Quantity(Decimal(r["value"]), str(r.get("unit") or ""))
 
     def pct(self, part, whole) -> str:
@@ -179,6 +194,18 @@ def _matches(cell, wanted) -> bool:
     return str(cell) == str(wanted)
 
 
+def _our_types(message: str | None) -> str:
+    """Jinja2 names Python classes ('pipeline.resolve.Row object'); say what they are to a writer."""
+    names = {"Row": "the data row", "Quantity": "the number", "_Data": "the data"}
+    return re.sub(r"'pipeline\.resolve\.(\w+) object'", lambda m: names.get(m.group(1), m.group(1)), message or "")
+
+
+def _quoted_name(message: str | None) -> str | None:
+    """The name a Jinja2 message quotes first: 'base_yaer' is undefined, attribute '__class__' of …"""
+    m = re.search(r"'([A-Za-z_]\w*)'", message or "")
+    return m.group(1) if m else None
+
+
 def _date(row) -> str:
     """'2007 年 6 月 15 日' from a row with year/month/day (missing parts omitted)."""
     parts = []
@@ -198,6 +225,19 @@ def make_environment(data: _Data) -> SandboxedEnvironment:
     return env
 
 
+_compiled: dict[tuple[type, str], Any] = {}
+
+
+def _from_string(env: SandboxedEnvironment, source: str) -> jinja2.Template:
+    """env.from_string with the compiled code kept per process: a batch of city excerpts
+    renders the same templates once per city, and compiling is most of the cost."""
+    key = (type(env), source)
+    code = _compiled.get(key)
+    if code is None:
+        code = _compiled[key] = env.compile(source)   # raises TemplateSyntaxError as from_string does
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
 # ---------------------------------------------------------------- inline markup
 
 ALLOWED_TAGS = {"b", "strong", "i", "em", "sup", "sub", "a"}
@@ -205,7 +245,9 @@ ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
 
 class _MarkupError(Exception):
-    pass
+    def __init__(self, message: str, needle: str | None = None):
+        super().__init__(message)
+        self.needle = needle   # the source text to point at
 
 
 class _RunParser(HTMLParser):
@@ -218,22 +260,23 @@ class _RunParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in ALLOWED_TAGS:
-            raise _MarkupError(f"markup <{tag}> is not allowed; allowed: <b>, <i>, <sup>, <sub>, <a href=\"https://…\">")
+            raise _MarkupError(f"markup <{tag}> is not allowed; allowed: <b>, <i>, <sup>, <sub>, <a href=\"https://…\">",
+                               f"<{tag}")
         href = None
         if tag == "a":
             attrs = dict(attrs)
             href = attrs.get("href") or ""
             if not href.startswith(ALLOWED_SCHEMES):
-                raise _MarkupError(f"link target {href!r} must start with http://, https:// or mailto:")
+                raise _MarkupError(f"link target {href!r} must start with http://, https:// or mailto:", href or "<a")
             if set(attrs) - {"href"}:
-                raise _MarkupError("<a> takes only href")
+                raise _MarkupError("<a> takes only href", "<a")
         elif attrs:
-            raise _MarkupError(f"<{tag}> takes no attributes")
+            raise _MarkupError(f"<{tag}> takes no attributes", f"<{tag}")
         self.stack.append((tag, href))
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack[-1][0] != tag:
-            raise _MarkupError(f"unexpected </{tag}>")
+            raise _MarkupError(f"unexpected </{tag}>", f"</{tag}")
         self.stack.pop()
 
     def handle_data(self, data):
@@ -267,7 +310,7 @@ def parse_runs(text: str) -> tuple[TextRun, ...]:
     parser.feed(text)
     parser.close()
     if parser.stack:
-        raise _MarkupError(f"<{parser.stack[-1][0]}> is never closed")
+        raise _MarkupError(f"<{parser.stack[-1][0]}> is never closed", f"<{parser.stack[-1][0]}")
     merged: list[TextRun] = []
     for run in parser.runs:
         if merged and (merged[-1].bold, merged[-1].italic, merged[-1].sup, merged[-1].sub, merged[-1].link) == \
@@ -298,18 +341,27 @@ class _Resolver:
     def render(self, source: str, doc: YamlDoc, path: tuple) -> str | None:
         pos = doc.pos(path)
         try:
-            template = self.env.from_string(source)
+            template = _from_string(self.env, source)
             return template.render(self.context)
         except jinja2.TemplateSyntaxError as e:
+            # Jinja2 knows the line inside the template (a | block keeps the YAML's lines), not the column
             line = pos.line + (e.lineno or 1) - 1 if pos.line else 0
-            self.problems.append(Problem(SourcePos(pos.file, line), dotted(path), f"template error: {e.message}"))
+            self.problems.append(Problem(SourcePos(pos.file, line), dotted(path), f"template syntax error: {e.message}"))
         except jinja2.UndefinedError as e:
-            self.problems.append(Problem(pos, dotted(path), f"template error: {e.message}{self._name_hint(e)}"))
+            self.problems.append(Problem(doc.locate(path, _quoted_name(e.message)), dotted(path),
+                                         f"template error: {_our_types(e.message)}{self._name_hint(e)}"))
         except jinja2.exceptions.SecurityError as e:
-            self.problems.append(Problem(pos, dotted(path), f"template not allowed: {e}"))
+            self.problems.append(Problem(doc.locate(path, _quoted_name(str(e))), dotted(path),
+                                         f"template not allowed: {e}"))
         except TemplateDataError as e:
-            self.problems.append(Problem(pos, dotted(path), f"data error: {e}"))
-        except (TypeError, ValueError, ArithmeticError, AttributeError, jinja2.TemplateError) as e:
+            at = pos
+            if e.needle:
+                at = doc.locate(path, f"'{e.needle}'")
+                at = at if at != pos else doc.locate(path, f'"{e.needle}"')
+            self.problems.append(Problem(at, dotted(path), f"data error: {e}"))
+        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RuntimeError,
+                jinja2.TemplateError) as e:
+            # RuntimeError: a recursive macro; LookupError: '{0}'.format() and the like
             self.problems.append(Problem(pos, dotted(path), f"template error: {e}"))
         return None
 
@@ -330,7 +382,7 @@ class _Resolver:
         try:
             return parse_runs(normalize_text(rendered))
         except _MarkupError as e:
-            self.problems.append(Problem(doc.pos(path), dotted(path), str(e)))
+            self.problems.append(Problem(doc.locate(path, e.needle), dotted(path), str(e)))
             return None
 
     def plain(self, source: str, doc: YamlDoc, path: tuple) -> str:
@@ -349,20 +401,26 @@ class _Resolver:
             guidance=ed.data.get("guidance", ""), keywords=tuple(ed.data.get("keywords") or ()),
             copyright=self.plain(ed.data.get("copyright") or "", ed, ("copyright",)) if ed.data.get("copyright") else "",
         )
+        profile = None
+        if self.city is not None:
+            edition, profile = self._excerpt_edition(edition)
         chapters = [self.chapter(doc) for doc in sorted(self.project.chapters, key=lambda d: d.data["number"])]
         self.check_rules()
         if self.problems:
             raise ContentError(self.problems)
-        return ResolvedDocument(edition=edition, chapters=tuple(c for c in chapters if c is not None), epoch=epoch)
+        return ResolvedDocument(edition=edition, chapters=tuple(c for c in chapters if c is not None), epoch=epoch,
+                                city_profile=profile)
 
     def chapter(self, doc: YamlDoc) -> ResolvedChapter | None:
         number = doc.data["number"]
         title = self.plain(doc.data["title"], doc, ("title",))
         blocks = []
         figure_no = table_no = section_no = 0
+        origins: list[tuple[dict | str, tuple]] = []   # per resolved block: its YAML spec and key path
         for i, block in enumerate(doc.data["blocks"]):
             kind, spec = next(iter(block.items()))
             path = ("blocks", i, kind)
+            resolved_before = len(blocks)
             if kind == "paragraph":
                 source = spec["text"] if isinstance(spec, dict) else spec
                 tpath = path + ("text",) if isinstance(spec, dict) else path
@@ -384,6 +442,13 @@ class _Resolver:
                 tab = self.table(spec, doc, path, f"{number}-{table_no}")
                 if tab:
                     blocks.append(tab)
+            if len(blocks) > resolved_before:
+                origins.append((spec, path))
+        if self.city is not None and not self.problems:
+            # resolved in full first, so an excerpt reports exactly the edition's problems
+            blocks = self._excerpt_blocks(blocks, origins, doc)
+            if not blocks:
+                return None
         label = f"{cn_numeral(number)}、" if number else ""
         return ResolvedChapter(number=number, label=label, title=title, blocks=tuple(blocks),
                                pos=doc.pos(()), front_matter=number == 0)
@@ -449,8 +514,13 @@ class _Resolver:
             totals = {c: sum(values.get((s, c), 0) for s in series_names) for c in categories}
             categories.sort(key=lambda c: -totals[c])
         series = tuple((s, tuple(values.get((s, c), 0.0) for c in categories)) for s in series_names)
+        undrawable = self._undrawable(spec, categories, series, doc, path)
+        if undrawable is not None:
+            self.problems.append(undrawable)
+            return None
         highlight = ()
-        if self.city and self.city in self.data.city_names:
+        if self.city and self.data.city_names.get(self.city) in categories + series_names:
+            # only charts that show the city highlight it: the others keep one cache entry for every city
             highlight = (self.data.city_names[self.city],)
         chart = ChartSpec(kind=spec["chart"], title=title, categories=tuple(categories), series=series,
                           unit=spec.get("unit") or "", highlight=highlight,
@@ -459,12 +529,44 @@ class _Resolver:
         source = spec.get("source") or ""
         return Figure(spec["id"], number, title, source, chart, doc.pos(path))
 
+    def _undrawable(self, spec: dict, categories: list, series: tuple, doc: YamlDoc, path: tuple) -> Problem | None:
+        """Data the chart kind cannot draw, as a located problem instead of a matplotlib error in charts."""
+        import math
+
+        points = [(name, c, v) for name, vs in series for c, v in zip(categories, vs)]
+        for name, c, v in points:
+            if not math.isfinite(v):
+                return Problem(doc.pos(path + ("y",)), dotted(path + ("y",)), f"the value for '{c}' is too large to draw")
+        if spec["chart"] == "pie":
+            negative = [(c, v) for _, c, v in points if v < 0]
+            if negative:
+                return Problem(doc.pos(path + ("chart",)), dotted(path + ("chart",)),
+                               f"a pie chart cannot show the negative value {negative[0][1]:g} for '{negative[0][0]}'")
+            if not any(v for _, _, v in points):
+                return Problem(doc.pos(path + ("chart",)), dotted(path + ("chart",)),
+                               "a pie chart needs a value above zero; every selected value is 0 or empty")
+        if spec["chart"] == "timeline":
+            for c in categories:
+                try:
+                    ok = math.isfinite(float(c))
+                except ValueError:
+                    ok = False
+                if not ok:
+                    return Problem(doc.pos(path + ("x",)), dotted(path + ("x",)),
+                                   f"a timeline needs years in x; got '{c}'")
+        return None
+
     # -- tables
-    def table(self, spec: dict, doc: YamlDoc, path: tuple, number: str) -> TableBlock | None:
+    def table(self, spec: dict, doc: YamlDoc, path: tuple, number: str,
+              city_rows_only: bool = False) -> TableBlock | None:
         title = self.plain(spec["title"], doc, path + ("title",))
         rows = self._selected_rows(spec, doc, path)
         if rows is None:
             return None
+        if city_rows_only:
+            rows = [r for r in rows if self._row_concerns_city(r)]
+            if not rows:
+                return None   # nothing about the city: the excerpt leaves the table out
         columns = dict(spec["columns"])
         if spec.get("view") == "city_matrix":
             header, body, numeric = self.city_matrix(rows, columns, doc, path)
@@ -496,17 +598,84 @@ class _Resolver:
         body = tuple((self.data.city_names.get(c, c),) + tuple(cells[c].get(t, "") for t in wanted) for c in order)
         return header, body, tuple(False for _ in header)
 
+    # -- per-city excerpts
+    def _excerpt_edition(self, edition: Edition) -> tuple[Edition, CityProfile]:
+        """The cover and running header name the city: 2008 年…白皮书 · 大连摘编."""
+        from dataclasses import replace
+
+        from .cities import city_profiles
+
+        profile = city_profiles(self.project)[self.city]
+        tag = f"{profile.name}摘编"
+        subtitle = f"{edition.subtitle}\u3000{tag}" if edition.subtitle else tag
+        return replace(edition, subtitle=subtitle, short_title=f"{edition.short_title} · {tag}"), profile
+
+    def _excerpt_blocks(self, blocks: list, origins: list, doc: YamlDoc) -> list:
+        """What of a chapter goes into the city's excerpt (chapter ``excerpt`` key, then each block's).
+
+        ``full`` keeps the chapter (its blocks default to ``always``), ``none``
+        drops it, ``city`` (the default) keeps only blocks about the city: a
+        paragraph that names it, a table reduced to its rows, a chart that
+        shows it among its peers (highlighted).  A heading under ``city``
+        stays when something of its section stays.
+        """
+        mode = doc.data.get("excerpt", "city")
+        if mode == "none":
+            return []
+        default = "always" if mode == "full" else "city"
+        name = self.data.city_names[self.city]
+        decided: list[tuple[Any, str, Any]] = []
+        for block, (spec, path) in zip(blocks, origins):
+            rule = spec.get("excerpt", default) if isinstance(spec, dict) else default
+            kept = None
+            if rule == "always":
+                kept = block
+            elif rule == "city":
+                if isinstance(block, Paragraph):
+                    kept = block if name in block.text else None
+                elif isinstance(block, Figure):
+                    kept = block if block.chart.highlight else None
+                elif isinstance(block, TableBlock):
+                    kept = self.table(spec, doc, path, block.number, city_rows_only=True)
+                elif isinstance(block, Heading):
+                    kept = block   # decided below, by its section
+            decided.append((block, rule, kept))
+        out = []
+        for i, (block, rule, kept) in enumerate(decided):
+            if kept is None:
+                continue
+            if isinstance(block, Heading) and rule == "city":
+                section = []
+                for later, _, later_kept in decided[i + 1:]:
+                    if isinstance(later, Heading) and later.level <= block.level:
+                        break
+                    if not isinstance(later, Heading):
+                        section.append(later_kept)
+                if not any(k is not None for k in section):
+                    continue
+            out.append(kept)
+        if all(isinstance(b, Heading) for b in out):
+            return []
+        return out
+
+    def _row_concerns_city(self, row: dict) -> bool:
+        """A data row is about the city when its ``city`` is it or its ``cities`` list (a;b;c) names it."""
+        if str(row.get("city") or "") == self.city:
+            return True
+        return self.city in str(row.get("cities") or "").split(";")
+
     # -- consistency rules declared beside the data
     def check_rules(self) -> None:
         for rule in self.project.rules:
             try:
                 expression = self.env.compile_expression(rule.check, undefined_to_none=False)
-                ok = expression(**self.context)
+                ok = bool(expression(**self.context))   # bool() here: an undefined result raises inside the try
             except jinja2.TemplateSyntaxError as e:
                 self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': syntax error: {e.message}"))
                 continue
-            except (TemplateDataError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
-                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': {e}"))
+            except (TemplateDataError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError,
+                    LookupError, RuntimeError) as e:
+                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': {_our_types(str(e))}"))
                 continue
             if not ok:
                 self.problems.append(Problem(rule.pos, "check", f"consistency rule failed: {rule.name}"
@@ -527,4 +696,12 @@ class _Resolver:
 
 
 def resolve_document(project: Project, epoch: int, city: str | None = None) -> ResolvedDocument:
+    """The full edition, or with ``city`` (an id or name from cities.csv) that city's excerpt.
+
+    An unknown city raises :class:`~pipeline.model.UsageError` listing the known ones.
+    """
+    if city is not None:
+        from .cities import find_city
+
+        city = find_city(project, city)
     return _Resolver(project, city).document(epoch)

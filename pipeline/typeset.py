@@ -776,7 +776,23 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
         if i:
             story.append(PageBreak())
         story.extend(_chapter_flowables(chapter, images, state))
+    if state.previous is None:
+        story = [LayoutFigure(f.figure, images[f.figure.id], f.key, f.state) if type(f) is FigureBlock else f
+                 for f in story]
     return story
+
+
+class LayoutFigure(FigureBlock):
+    """A figure in the first layout pass: the same size, records its page, draws no chart.
+
+    The first pass only finds the pages of the targets (目录, 图目录 need them) and
+    its PDF is thrown away; rendering the charts' vector drawings there was a
+    sixth of a city excerpt's build.  Later passes draw the real FigureBlock.
+    """
+
+    def draw(self):
+        self.canv.bookmarkPage(self.key)
+        self.state.record(self.key, self.canv.getPageNumber())
 
 
 class CityProfileTable(Flowable):
@@ -907,16 +923,19 @@ def _document_date(epoch: int):
 
 
 def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], font_files: dict[str, Path],
-                     out) -> int:
+                     out, layout_cache: Path | None = None) -> int:
     """Lay out the document (repeating until page references are stable) and write it to ``out``.
 
+    With ``layout_cache`` (a folder) the stable page references of a document
+    are kept, so typesetting the same document again takes one pass, not two.
     Returns the page count.
     """
     import io
 
     register_fonts(font_files)
     ed = document.edition
-    previous = None
+    layout_key = _layout_key(document, images) if layout_cache else ""
+    previous = _load_layout(layout_cache, layout_key) if layout_cache else None
     for _ in range(4):
         state = LayoutState(previous=previous)
         buf = io.BytesIO()
@@ -931,9 +950,49 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
         previous = state
         if stable:
             break
+    if layout_cache and stable:
+        _store_layout(layout_cache, layout_key, previous)
     data = buf.getvalue()
     out.write(data)
     return doc.page
+
+
+def _layout_key(document: ResolvedDocument, images: dict[str, ChartImage]) -> str:
+    """Everything the page breaks depend on: the document, the chart sizes, this code and ReportLab."""
+    import hashlib
+
+    from reportlab import Version
+    from . import linebreak
+
+    h = hashlib.sha256(repr(document).encode())
+    h.update(repr(sorted((k, v.width, v.height) for k, v in images.items())).encode())
+    for module_file in (__file__, linebreak.__file__):
+        h.update(Path(module_file).read_bytes())
+    h.update(f"{Version} {__version__}".encode())
+    return h.hexdigest()[:32]
+
+
+def _load_layout(folder: Path, key: str) -> "LayoutState | None":
+    """The page references a previous build found stable for this very document (else None)."""
+    import json
+
+    try:
+        data = json.loads((Path(folder) / f"{key}.json").read_text(encoding="utf-8"))
+        return LayoutState(pages={str(k): int(v) for k, v in data["pages"].items()}, body_start=data["body_start"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None   # no hint (or an unreadable one): lay out from scratch
+
+
+def _store_layout(folder: Path, key: str, state: "LayoutState") -> None:
+    import json
+    import tempfile
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"pages": state.pages, "body_start": state.body_start}, f, sort_keys=True)
+    os.replace(tmp, folder / f"{key}.json")   # atomic: parallel builds may store the same layout
 
 
 def _canvas_maker(state: LayoutState):

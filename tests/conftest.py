@@ -4,8 +4,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import os
+
 import pymupdf
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests with a fixed seed so a run is reproducible; locally they explore.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from pipeline.build import Options, build
 

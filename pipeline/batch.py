@@ -1,0 +1,128 @@
+"""Build many per-city excerpts: in this process (-j 1) or in a pool of worker processes.
+
+Takes build :class:`~pipeline.build.Options` and the cities wanted; returns
+one :class:`~pipeline.model.CityOutcome` per city, in the order asked.  The
+project is checked once here first (a content error stops the batch before
+any work, exit 1).  Each worker process gets that checked project, data and
+all, once (the pool's initializer: inherited under fork, pickled — 80 KB —
+under spawn), so every city is built from exactly what was checked even if a
+file changes meanwhile; the initializer also loads the fonts once.  A city
+that fails is reported and the others go on.  The manifest is written once,
+here, when every city is done.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Callable
+
+from . import manifest
+from .build import CityBuilder, Options, check, city_pdf, output_dir
+from .cities import city_profiles, find_city, shard as shard_of
+from .model import CityOutcome, ContentError, UsageError
+
+log = logging.getLogger(__name__)
+
+_builder: CityBuilder | None = None   # the worker's loaded project
+_worker_error: tuple[Path, str] | None = None   # (project root, why) when the initializer failed
+
+
+def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 1,
+                 shard: tuple[int, int] | None = None,
+                 on_start: Callable[[list[str]], None] | None = None,
+                 on_done: Callable[[CityOutcome], None] | None = None) -> list[CityOutcome]:
+    """Build the excerpts of ``cities`` (default: every city) with ``jobs`` processes.
+
+    ``on_start`` gets the city ids about to be built, ``on_done`` each outcome
+    as it arrives (a progress bar).  Raises ContentError if the project itself
+    is wrong, UsageError for an unknown city; a failure of one city is in its
+    outcome, not raised.
+    """
+    if options.output is not None:
+        raise UsageError("-o/--output names one PDF; a batch of cities writes output/cities/<id>.pdf")
+    if jobs < 1:
+        raise UsageError(f"-j/--jobs must be at least 1; got {jobs}")
+    project, _ = check(options)     # the edition's check: fail once, before any worker starts
+    ids = [find_city(project, c) for c in cities] if cities else list(city_profiles(project))
+    ids = list(dict.fromkeys(ids))
+    if shard is not None:
+        ids = shard_of(ids, *shard)
+    if on_start is not None:
+        on_start(ids)
+    outcomes: dict[str, CityOutcome] = {}
+
+    def done(outcome: CityOutcome) -> None:
+        outcomes[outcome.city] = outcome
+        if on_done is not None:
+            on_done(outcome)
+
+    if jobs == 1 or len(ids) <= 1:
+        builder = CityBuilder(options, project)
+        for city in ids:
+            done(_build_one(builder, city))
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
+                                 initargs=(options, project)) as pool:
+            futures = {}
+            for city in ids:
+                try:
+                    futures[pool.submit(_run_city, city)] = city
+                except BrokenProcessPool as e:   # a worker died before all cities were handed out
+                    done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
+            for future in as_completed(futures):
+                city = futures[future]
+                try:
+                    done(future.result())
+                except Exception as e:  # the worker process died (killed, out of memory)
+                    done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
+    ordered = [outcomes[c] for c in ids]
+    built = [o.result for o in ordered if o.ok]
+    if built:
+        manifest.record(output_dir(project.root), built)
+    return ordered
+
+
+def _init_worker(options: Options, project) -> None:
+    """Pool initializer: the checked project and data, the fonts' coverage and the fonts, once per worker.
+
+    A failure here (an unreadable font …) is kept and reported for each city
+    this worker is given, rather than breaking the pool with a bare traceback.
+    """
+    global _builder, _worker_error
+    try:
+        builder = CityBuilder(options, project)
+        builder.load_fonts()
+        _builder = builder
+    except ContentError as e:
+        _worker_error = (project.root, "; ".join(str(p) for p in e.problems))
+    except Exception as e:
+        log.error("worker start failed:\n%s", traceback.format_exc())
+        _worker_error = (project.root, _describe(e))
+
+
+def _run_city(city: str) -> CityOutcome:
+    if _builder is None:
+        root, why = _worker_error or (Path("."), "not initialised")
+        return CityOutcome(city, city_pdf(root, city), errors=(f"the worker could not start: {why}",))
+    return _build_one(_builder, city)
+
+
+def _build_one(builder: CityBuilder, city: str) -> CityOutcome:
+    target = city_pdf(builder.project.root, city)
+    try:
+        return CityOutcome(city, target, result=builder.build(city))
+    except ContentError as e:
+        return CityOutcome(city, target, errors=tuple(str(p) for p in e.problems))
+    except UsageError as e:
+        return CityOutcome(city, target, errors=(str(e),))
+    except Exception as e:
+        # one city's bug must not stop the other cities: report it with its traceback in the log
+        log.error("city %s failed:\n%s", city, traceback.format_exc())
+        return CityOutcome(city, target, errors=(_describe(e),))
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -1,0 +1,169 @@
+"""The build manifest: ``output/manifest.json`` lists every PDF built, with what it was built from.
+
+Takes :class:`~pipeline.model.BuildResult` objects; merges them into the
+manifest (one entry per PDF, keyed by its path relative to ``output/``) and
+writes it atomically under a lock, so a city build never drops the edition's
+entry and two builds finishing at once do not lose each other's entries.
+The manifest holds no timestamps: same inputs, same manifest.  Stdlib only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from . import __version__
+from .model import BuildResult, Project
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+# Libraries whose version changes the PDF bytes (read without importing them).
+_OUTPUT_LIBRARIES = ("reportlab", "matplotlib", "svglib")
+
+
+@lru_cache(maxsize=None)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_digest(path: Path, cache_dir: Path | None = None) -> str:
+    """sha256 of a file; cached per process by (path, size, mtime) so a batch hashes each font once.
+
+    With ``cache_dir``, digests of large files (the 7–9 MB fonts) are also kept
+    there across builds, as the fonts' glyph coverage is (load.font_coverage).
+    """
+    st = os.stat(path)
+    if cache_dir is None or st.st_size < (1 << 20):
+        return _file_digest(str(path), st.st_size, st.st_mtime_ns)
+    key = hashlib.sha256(f"{Path(path).name}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:24]
+    cached = Path(cache_dir) / f"sha256-{key}.txt"
+    try:
+        digest = cached.read_text(encoding="ascii").strip()
+        if len(digest) == 64:
+            return digest
+    except OSError:
+        pass
+    digest = _file_digest(str(path), st.st_size, st.st_mtime_ns)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(digest)
+        os.replace(tmp, cached)
+    except OSError as e:   # a read-only cache only costs the hashing next time
+        log.info("could not cache the digest of %s: %s", path, e)
+    return digest
+
+
+@lru_cache(maxsize=None)
+def tool_versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"whitepaper {__version__}"]
+    for name in _OUTPUT_LIBRARIES:
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} -")
+    return ", ".join(parts)
+
+
+def input_files(project: Project) -> list[Path]:
+    """Every file a build reads: the edition, its chapters, the data dictionary, the CSVs, the fonts."""
+    root = project.root
+    files = {root / project.edition.path, root / project.tables_doc.path}
+    files.update(root / doc.path for doc in project.chapters)
+    files.update(root / table.file for table in project.tables.values())
+    files.update(project.fonts.values())
+    return sorted(files)
+
+
+def inputs_hash(project: Project, city: str | None, epoch: int, cache_dir: Path | None = None) -> str:
+    """A hash of everything that decides a PDF's bytes: files, tool versions, the city and the date."""
+    h = hashlib.sha256()
+    for path in input_files(project):
+        try:
+            name = path.relative_to(project.root).as_posix()
+        except ValueError:
+            name = path.name
+        h.update(f"{name}\0{file_digest(path, cache_dir)}\n".encode())
+    h.update(f"tools\0{tool_versions()}\ncity\0{city or ''}\nepoch\0{epoch}\n".encode())
+    return h.hexdigest()
+
+
+def entry(result: BuildResult) -> dict:
+    return {"kind": "city" if result.city else "edition", "city": result.city, "pages": result.pages,
+            "sha256": result.sha256, "bytes": result.pdf.stat().st_size if result.pdf.exists() else None,
+            "inputs": result.inputs, "tool": tool_versions()}
+
+
+def manifest_key(output_dir: Path, pdf: Path) -> str:
+    return Path(os.path.relpath(Path(pdf).resolve(), Path(output_dir).resolve())).as_posix()
+
+
+def record(output_dir: Path, results: list[BuildResult]) -> Path:
+    """Merge ``results`` into ``output_dir/manifest.json`` (atomic replace, under a lock); return its path."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / MANIFEST
+    with _locked(output_dir / ".manifest.lock"):
+        pdfs = read(output_dir)
+        for result in results:
+            pdfs[manifest_key(output_dir, result.pdf)] = entry(result)
+        # a PDF deleted since it was recorded is no longer built output
+        pdfs = {k: v for k, v in pdfs.items() if (output_dir / k).is_file()}
+        data = {"format": FORMAT, "pdfs": dict(sorted(pdfs.items()))}
+        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=".manifest.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return path
+
+
+def read(output_dir: Path) -> dict[str, dict]:
+    """The manifest's entries ({} when there is none, or it is unreadable: it is rebuilt, not trusted)."""
+    path = Path(output_dir) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        log.warning("%s is unreadable (%s); starting a new one", path, e)
+        return {}
+    pdfs = data.get("pdfs") if isinstance(data, dict) else None
+    return dict(pdfs) if isinstance(pdfs, dict) else {}
+
+
+@contextmanager
+def _locked(lock_path: Path):
+    """An exclusive advisory lock (POSIX flock) around read-merge-write; no-op where flock is missing."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: os.replace keeps the file whole, a rare lost update is the cost
+        yield
+        return
+    with open(lock_path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
