@@ -62,11 +62,9 @@ def check(options: Options) -> tuple[Project, ResolvedDocument]:
 
 
 def _check_glyphs(project: Project, document: ResolvedDocument, options: Options) -> None:
-    from .load import font_coverage
+    from .typeset import font_coverage
 
-    fonts_cache = cache_dir(options) / "fonts"
-    coverage = {path.name: font_coverage(path, fonts_cache) for path in project.fonts.values()}
-    problems = glyph_problems(document, coverage, project.root)
+    problems = glyph_problems(document, font_coverage(project.fonts), project.root)
     if problems:
         raise ContentError(problems)
 
@@ -110,14 +108,13 @@ class CityBuilder:
             problems = validate_project(project)
             if problems:
                 raise ContentError(problems)
-        from .load import font_coverage
+        from .typeset import font_coverage
 
         self.options = options
         self.project = project
         ed = project.edition.data
         self.epoch = document_epoch(ed["year"], ed.get("month"))
-        fonts_cache = cache_dir(options) / "fonts"
-        self.coverage = {path.name: font_coverage(path, fonts_cache) for path in project.fonts.values()}
+        self.coverage = font_coverage(project.fonts)  # registers the fonts: once per worker
 
     def load_fonts(self) -> None:
         """Register the PDF fonts now (a worker does this once, before its first city)."""

@@ -397,38 +397,3 @@ def _did_you_mean(word: str, choices) -> str:
 
 
 did_you_mean = _did_you_mean
-
-
-# ---------------------------------------------------------------- fonts
-
-
-def font_coverage(path: Path, cache_dir: Path | None = None) -> frozenset[int]:
-    """The code points a font file maps to glyphs (its cmap), cached beside the chart cache.
-
-    Parsing a 22,000-entry cmap with fontTools takes about 0.1 s a face; the
-    cache turns that into a file read for every build after the first.
-    """
-    import hashlib
-    from array import array
-
-    stat = path.stat()
-    key = hashlib.sha256(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    cached = cache_dir / f"cmap-{key}.bin" if cache_dir else None
-    if cached and cached.is_file():
-        codes = array("I")
-        codes.frombytes(cached.read_bytes())
-        return frozenset(codes)
-    from fontTools.ttLib import TTFont
-
-    with TTFont(str(path), lazy=True) as font:
-        codes = array("I", sorted(font["cmap"].getBestCmap()))
-    if cached:
-        import os
-        import tempfile
-
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(codes.tobytes())
-        os.replace(tmp, cached)
-    return frozenset(codes)

@@ -41,7 +41,7 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
     """sha256 of a file; cached per process by (path, size, mtime) so a batch hashes each font once.
 
     With ``cache_dir``, digests of large files (the 7–9 MB fonts) are also kept
-    there across builds, as the fonts' glyph coverage is (load.font_coverage).
+    there across builds.
     """
     st = os.stat(path)
     if cache_dir is None or st.st_size < (1 << 20):

@@ -347,8 +347,14 @@ def test_concurrent_builds_share_the_cache_safely(project, cities_build):
         assert p.returncode == 0, err.decode()
     pdf = project / "output" / "cities" / "dalian.pdf"
     assert pdf.read_bytes() == outcomes["dalian"].pdf.read_bytes()
-    charts = list((project / "output" / ".cache" / "charts").iterdir())
-    assert charts and all(c.suffix == ".svg" and c.read_bytes().rstrip().endswith(b"</svg>") for c in charts)
+    cached = list((project / "output" / ".cache" / "charts").iterdir())
+    assert not [c for c in cached if c.name.startswith(".tmp-")]  # no half-written cache files
+    svgs = [c for c in cached if c.suffix == ".svg"]
+    assert svgs and all(c.read_bytes().rstrip().endswith(b"</svg>") for c in svgs)
+    import pickle
+
+    drawings = [c for c in cached if c.suffix == ".rlg"]  # the typesetter's parsed charts
+    assert len(drawings) == len(svgs) and all(pickle.loads(d.read_bytes()) is not None for d in drawings)
     manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pdfs"]["cities/dalian.pdf"]["sha256"] == _sha(pdf)
 
