@@ -171,6 +171,8 @@ class CJKParagraph(Flowable):
 
     def draw(self):
         canvas = self.canv
+        if getattr(canvas, "dry_run", False):
+            return
         style = self.style
         # baseline of the first line: centre the em box in the leading
         y = self.height - style.leading + (style.leading - style.size) / 2 + 0.12 * style.size
@@ -1060,6 +1062,10 @@ def _canvas_maker(state: LayoutState):
 
     class WhitepaperCanvas(Canvas):
         """Adds PDF page labels matching the printed numbers and opens the outline panel."""
+
+        # The first layout pass only finds where targets land (its PDF is thrown away):
+        # paragraphs skip drawing their glyphs there, which is most of the pass's time.
+        dry_run = state.previous is None
 
         def save(self):
             start = state.body_start
