@@ -51,7 +51,7 @@ def document_epoch(edition_year: int, edition_month: int | None) -> int:
 
 def check(options: Options) -> tuple[Project, ResolvedDocument]:
     """Load, validate and resolve (rules and glyphs included); render nothing. Raises ContentError."""
-    project = load_project(options.project)
+    project = load_project(options.project, cache_dir(options) / "tables")
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -87,7 +87,7 @@ def city_pdf(project_root: Path, city_id: str) -> Path:
 
 def list_cities(options: Options) -> list[CityProfile]:
     """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
-    project = load_project(options.project)
+    project = load_project(options.project, cache_dir(options) / "tables")
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -104,7 +104,7 @@ class CityBuilder:
 
     def __init__(self, options: Options, project: Project | None = None):
         if project is None:
-            project = load_project(options.project)
+            project = load_project(options.project, cache_dir(options) / "tables")
             problems = validate_project(project)
             if problems:
                 raise ContentError(problems)

@@ -31,7 +31,9 @@ FONT_FILES = {
 }
 
 
-def load_project(root: Path) -> Project:
+def load_project(root: Path, cache_dir: Path | None = None) -> Project:
+    """Load everything; with ``cache_dir``, CSV tables parsed before are read from there
+    (keyed by the file's bytes and its declaration), so a warm build does not import pandas."""
     root = Path(root).resolve()
     problems: list[Problem] = []
     if not (root / "chapters").is_dir():
@@ -65,7 +67,7 @@ def load_project(root: Path) -> Project:
     tables: dict[str, DataTable] = {}
     rules: list[Rule] = []
     if tables_doc is not None:
-        tables, rules = _load_tables(root, tables_doc, problems)
+        tables, rules = _load_tables(root, tables_doc, problems, cache_dir)
 
     fonts = {}
     for role, name in FONT_FILES.items():
@@ -253,7 +255,8 @@ def _decode(raw: bytes, rel: str) -> str:
 COLUMN_TYPES = ("string", "integer", "number")
 
 
-def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem]) -> tuple[dict[str, DataTable], list[Rule]]:
+def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem],
+                 cache_dir: Path | None = None) -> tuple[dict[str, DataTable], list[Rule]]:
     tables: dict[str, DataTable] = {}
     rules: list[Rule] = []
     spec = doc.data if isinstance(doc.data, dict) else {}
@@ -275,10 +278,66 @@ def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem]) -> tuple[dic
             problems.append(Problem(doc.pos(path + ("file",)), f"tables.{name}.file",
                                     f"'{file}' is outside the data folder"))
             continue
-        table = _load_csv(root, rel, name, decl, doc.pos(path), problems, doc)
+        table = _load_csv_cached(root, rel, name, decl, doc.pos(path), problems, doc, cache_dir)
         if table is not None:
             tables[name] = table
     return tables, rules
+
+
+# Bump when _load_csv's output changes for the same input: it is part of every table cache key.
+TABLE_CACHE_VERSION = "1"
+
+
+def _load_csv_cached(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
+                     problems: list[Problem], doc: YamlDoc, cache_dir: Path | None) -> DataTable | None:
+    """_load_csv, remembered by content: only tables that loaded without a problem are cached."""
+    import dataclasses
+    import hashlib
+    import json
+    import pickle
+
+    if cache_dir is None:
+        return _load_csv(root, rel, name, decl, decl_pos, problems, doc)
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError:
+        return _load_csv(root, rel, name, decl, decl_pos, problems, doc)  # reports the problem
+    declared = {k: v for k, v in decl.items() if k != "rules"}
+    h = hashlib.sha256(raw)
+    h.update(json.dumps([TABLE_CACHE_VERSION, name, rel, declared], sort_keys=True, default=str).encode())
+    cached = Path(cache_dir) / f"{h.hexdigest()[:32]}.table"
+    if cached.is_file():
+        try:
+            table, gb18030 = pickle.loads(cached.read_bytes())
+            if gb18030:
+                log.warning("%s is encoded in GB18030/GBK, not UTF-8; read it as GB18030", rel)
+            return dataclasses.replace(table, decl_pos=decl_pos)  # tables.yaml lines may have moved
+        except Exception:  # a truncated or foreign cache file: read the CSV again
+            pass
+    before = len(problems)
+    table = _load_csv(root, rel, name, decl, decl_pos, problems, doc)
+    if table is not None and len(problems) == before:
+        gb18030 = not _is_utf8(raw)
+        try:
+            import os
+            import tempfile
+
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(pickle.dumps((table, gb18030), protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, cached)  # atomic: parallel builds may store the same table
+        except OSError:
+            pass  # the cache only saves time
+    return table
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,

@@ -240,6 +240,8 @@ class Edition:
     keywords: tuple[str, ...]
     copyright: str
     subtitle: str = ""
+    cover_title: tuple[str, ...] = ()  # the title's lines on the cover; () = break automatically
+    kinsoku: str = "basic"             # clreq line-breaking level for body text: basic or strict
 
 
 @dataclass(frozen=True)

@@ -396,6 +396,9 @@ class _Resolver:
             title=self.plain(ed.data["title"], ed, ("title",)),
             short_title=self.plain(ed.data["short_title"], ed, ("short_title",)),
             subtitle=self.plain(ed.data.get("subtitle") or "", ed, ("subtitle",)) if ed.data.get("subtitle") else "",
+            cover_title=tuple(self.plain(line, ed, ("cover_title", i))
+                              for i, line in enumerate(ed.data.get("cover_title") or ())),
+            kinsoku=ed.data.get("kinsoku", "basic"),
             year=ed.data["year"], month=ed.data.get("month"),
             publisher=ed.data["publisher"], co_publishers=tuple(ed.data.get("co_publishers") or ()),
             guidance=ed.data.get("guidance", ""), keywords=tuple(ed.data.get("keywords") or ()),
@@ -404,6 +407,10 @@ class _Resolver:
         profile = None
         if self.city is not None:
             edition, profile = self._excerpt_edition(edition)
+        if edition.cover_title and "".join(edition.cover_title) != edition.title:
+            self.problems.append(Problem(ed.pos(("cover_title",)), "cover_title",
+                                         f"the cover lines joined ('{''.join(edition.cover_title)}') must equal "
+                                         f"the title ('{edition.title}')"))
         chapters = [self.chapter(doc) for doc in sorted(self.project.chapters, key=lambda d: d.data["number"])]
         self.check_rules()
         if self.problems:

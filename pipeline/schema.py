@@ -123,6 +123,12 @@ EDITION = {
         "title": {**_text, "description": "Full title on the cover and in the PDF metadata."},
         "short_title": {**_text, "description": "Running header text."},
         "subtitle": {"type": "string"},
+        "cover_title": {"type": "array", "minItems": 1, "items": _text,
+                        "description": "The title as it breaks on the cover, one item a line "
+                                       "(default: broken by the line breaker)."},
+        "kinsoku": {"enum": ["basic", "strict"],
+                    "description": "Line-breaking prohibitions (clreq): 'basic' (default), or 'strict', "
+                                   "which also keeps — ⸺ … ⋯ from starting a line."},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "Edition year."},
         "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
                   "description": "Publication month, or null when unknown."},

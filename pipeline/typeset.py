@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,6 +108,7 @@ class TextStyle:
     color: object = colors.black
     space_before: float = 0.0
     space_after: float = 0.0
+    strict: bool = False            # R1 at clreq's strict level (— ⸺ … ⋯ may not start a line either)
 
 
 BODY = TextStyle()
@@ -145,7 +146,7 @@ class CJKParagraph(Flowable):
         if self.lines is None or self._width != availWidth:
             indent = self.style.indent_em * self.style.size if self.first else 0.0
             self.lines = break_lines(self.runs, availWidth, advance, first_indent=indent,
-                                     justify=self.style.justify)
+                                     strict=self.style.strict, justify=self.style.justify)
             self._width = availWidth
         self.width = availWidth
         self.height = len(self.lines) * self.style.leading
@@ -717,9 +718,13 @@ class WhitepaperDoc(BaseDocTemplate):
         # the title, broken by our own line breaker
         title_style = TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=26, leading=40, indent_em=0,
                                 justify=False, color=NAVY)
-        title = CJKParagraph((TextRun(ed.title),), title_style)
-        _, h = title.wrap(TEXT_W, PAGE_H)
-        title.drawOn(canvas, MARGIN_X, PAGE_H - 125 * mm - h)
+        # the edition may say where the title breaks (cover_title); else our line breaker decides
+        lines = ed.cover_title or (ed.title,)
+        h = 0.0
+        for line in lines:
+            title = CJKParagraph((TextRun(line),), title_style)
+            h += title.wrap(TEXT_W, PAGE_H)[1]
+            title.drawOn(canvas, MARGIN_X, PAGE_H - 125 * mm - h)
         canvas.setStrokeColor(NAVY)
         canvas.setLineWidth(1.5)
         canvas.line(MARGIN_X, PAGE_H - 132 * mm - h, MARGIN_X + 60 * mm, PAGE_H - 132 * mm - h)
@@ -774,6 +779,7 @@ def _cn_date(year: int, month: int | None) -> str:
 
 def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: LayoutState) -> list:
     ed = document.edition
+    body_style = replace(BODY, strict=ed.kinsoku == "strict")
     # the cover is drawn by its page template; the copyright page (verso) carries no header or folio
     story: list = [NextPageTemplate("plain"), PageBreak(), NextPageTemplate("front")]
 
@@ -808,7 +814,7 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
         profile_entries = [TocEntry(0, profile_chapter.title, CITY_PROFILE_KEY)]
 
     for chapter in front:
-        story.extend(_chapter_flowables(chapter, images, state))
+        story.extend(_chapter_flowables(chapter, images, state, body_style))
         story.append(PageBreak())
 
     # 目录
@@ -837,7 +843,7 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
     for i, chapter in enumerate(body):
         if i:
             story.append(PageBreak())
-        story.extend(_chapter_flowables(chapter, images, state))
+        story.extend(_chapter_flowables(chapter, images, state, body_style))
     if state.previous is None:
         story = [LayoutFigure(f.figure, images[f.figure.id], f.key, f.state) if type(f) is FigureBlock else f
                  for f in story]
@@ -952,11 +958,12 @@ def _heading_key(c: ResolvedChapter, h: Heading) -> str:
     return f"ch-{c.number}-{h.number}"
 
 
-def _chapter_flowables(chapter: ResolvedChapter, images: dict[str, ChartImage], state: LayoutState) -> list:
+def _chapter_flowables(chapter: ResolvedChapter, images: dict[str, ChartImage], state: LayoutState,
+                       body: TextStyle = BODY) -> list:
     out: list = [ChapterHeading(chapter, _chapter_key(chapter), state)]
     for block in chapter.blocks:
         if isinstance(block, Paragraph):
-            out.append(CJKParagraph(block.runs, BODY))
+            out.append(CJKParagraph(block.runs, body))
         elif isinstance(block, Heading):
             out.append(SectionHeading(block, _heading_key(chapter, block), state))
         elif isinstance(block, Figure):

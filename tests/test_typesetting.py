@@ -258,3 +258,28 @@ def test_inline_bold_superscript_and_link(tmp_path):
     with pymupdf.open(path) as doc:
         text = "".join(p.get_text().replace("\n", "") for p in doc)
     assert text == "离岸外包市场规模达到 22.8 亿美元1，详见CSIP 网站。" * 3
+
+
+def test_strict_kinsoku_keeps_ellipsis_off_line_starts(project):
+    """edition.yaml `kinsoku: strict` (clreq's strict level) also keeps …… from starting a line."""
+    import yaml
+
+    from pipeline.build import Options, build
+
+    # 41 characters fill the first line after the 2-em indent, so …… falls at the start of line 2
+    text = "软" * 41 + "……" + "产业联盟的服务宗旨是联合国内外企事业单位。"
+    chapter = project / "chapters" / "10-alliance.yaml"
+    data = yaml.safe_load(chapter.read_text(encoding="utf-8"))
+    data["blocks"].append({"paragraph": text})
+    chapter.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    starts = {}
+    for level in ("basic", "strict"):
+        edition = project / "chapters" / "edition.yaml"
+        edition.write_text(re.sub(r"kinsoku: \w+", f"kinsoku: {level}", edition.read_text(encoding="utf-8")),
+                           encoding="utf-8")
+        result = build(Options(project=project, output=project / "output" / f"{level}.pdf"))
+        lines = pdf_lines(result.pdf, "Serif", SIZE)
+        i = next(k for k, l in enumerate(lines) if l.text.startswith("软" * 10))
+        starts[level] = lines[i + 1].text
+    assert starts["basic"].startswith("……")
+    assert starts["strict"].startswith("软……")
