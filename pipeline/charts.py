@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from .files import write_atomically
 from .model import ChartImage, ChartSpec
 
 # Bump when the house style below changes: it is part of every cache key.
@@ -77,22 +76,10 @@ def render_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path,
         size = (WIDTH_PT, _height(spec))
         if not path.is_file():
             svg = _draw(spec, sans_font, sans_bold_font, size)
-            _atomic_write(path, svg)
+            write_atomically(path, svg)  # several builds may share the cache
             drawn += 1
         images.append(ChartImage(path, *size))
     return images, drawn
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    # Several builds may share the cache: write a private temp file, then rename over.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".svg")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def preload(sans_font: Path, sans_bold_font: Path) -> str:

@@ -318,17 +318,9 @@ def _load_csv_cached(root: Path, rel: str, name: str, decl: dict, decl_pos: Sour
     table = _load_csv(root, rel, name, decl, decl_pos, problems, doc)
     if table is not None and len(problems) == before:
         gb18030 = not _is_utf8(raw)
-        try:
-            import os
-            import tempfile
+        from .files import write_cache
 
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(pickle.dumps((table, gb18030), protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, cached)  # atomic: parallel builds may store the same table
-        except OSError:
-            pass  # the cache only saves time
+        write_cache(cached, pickle.dumps((table, gb18030), protocol=pickle.HIGHEST_PROTOCOL))
     return table
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
+from .files import write_cache
 from .model import BuildResult, Project
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,7 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
     except OSError:
         pass
     digest = _file_digest(str(path), st.st_size, st.st_mtime_ns)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(digest)
-        os.replace(tmp, cached)
-    except OSError as e:   # a read-only cache only costs the hashing next time
-        log.info("could not cache the digest of %s: %s", path, e)
+    write_cache(cached, digest.encode("ascii"))  # a read-only cache only costs the hashing next time
     return digest
 
 

@@ -7,7 +7,6 @@ hand.  Stdlib only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -29,6 +29,7 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, NextPageTempla
                                 Spacer, Table, TableStyle)
 
 from . import __version__
+from .files import write_cache
 from .linebreak import Run, break_lines
 from .model import ChartImage, Figure, Heading, Paragraph, ResolvedChapter, ResolvedDocument, TableBlock, TextRun
 
@@ -450,7 +451,7 @@ def _svg_drawing(path: Path):
                 drawing = None
         if drawing is None:
             drawing = _parse_svg(path)
-            _write_atomically(pickled, pickle.dumps(drawing, protocol=pickle.HIGHEST_PROTOCOL))
+            write_cache(pickled, pickle.dumps(drawing, protocol=pickle.HIGHEST_PROTOCOL))
         _drawings[path] = drawing
     return _drawings[path]
 
@@ -477,19 +478,6 @@ def _parse_svg(path: Path):
             "svg_family": family, "svg_weight": weight, "svg_style": "normal", "rlgFont": name, "exact": True}
         font_map._family_index.setdefault(family.lower(), family)
     return svg2rlg(str(path))
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    # several builds may share the cache: write a private temp file, then rename over
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".rlg")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)  # the cache is an optimisation: never fail a build for it
 
 
 class FigureBlock(Flowable):
@@ -532,6 +520,27 @@ class FigureBlock(Flowable):
         if self.source:
             y -= self.source.height
             self.source.drawOn(c, 0, y)
+
+
+def ruled_table(rows: list[list], col_widths: list[float], padding: tuple[float, float]) -> Table:
+    """The house table: three rules (三线表: heavy top and bottom, light under the header),
+    a tinted header row repeated on every page, banded body rows; padding is (vertical, horizontal)."""
+    vertical, horizontal = padding
+    grid = Table(rows, colWidths=col_widths, repeatRows=1)
+    grid.setStyle(TableStyle([
+        ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+        ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
+        ("TOPPADDING", (0, 0), (-1, -1), vertical),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), vertical),
+        ("LEFTPADDING", (0, 0), (-1, -1), horizontal),
+        ("RIGHTPADDING", (0, 0), (-1, -1), horizontal),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
+    ]))
+    return grid
 
 
 class TableCaption(Flowable):
@@ -589,21 +598,7 @@ class CaptionedTable(Flowable):
                 style = CELL if (i > 0 and len(v) < 12) or self.table.numeric[i] else CELL_LEFT
                 cells.append(CJKParagraph((TextRun(v),), style))
             body.append(cells)
-        grid = Table([head] + body, colWidths=col_widths, repeatRows=1)
-        grid.setStyle(TableStyle([
-            ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-            ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
-        ]))
-        return grid
+        return ruled_table([head] + body, col_widths, padding=(2.5, 3))
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
@@ -885,21 +880,7 @@ class CityProfileTable(Flowable):
         head = [CJKParagraph((TextRun(h, bold=True),), head_style) for h in self.HEADER]
         body = [[CJKParagraph((TextRun(v),), CELL_LEFT if i == 0 else CELL) for i, v in enumerate(row)]
                 for row in self.rows]
-        grid = Table([head] + body, colWidths=[width * f for f in self.SHARES], repeatRows=1)
-        grid.setStyle(TableStyle([
-            ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-            ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
-            ("TOPPADDING", (0, 0), (-1, -1), 4),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
-        ]))
-        return grid
+        return ruled_table([head] + body, [width * f for f in self.SHARES], padding=(4, 4))
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
@@ -1054,14 +1035,9 @@ def _load_layout(folder: Path, key: str) -> "LayoutState | None":
 
 def _store_layout(folder: Path, key: str, state: "LayoutState") -> None:
     import json
-    import tempfile
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"pages": state.pages, "body_start": state.body_start}, f, sort_keys=True)
-    os.replace(tmp, folder / f"{key}.json")   # atomic: parallel builds may store the same layout
+    data = json.dumps({"pages": state.pages, "body_start": state.body_start}, sort_keys=True)
+    write_cache(Path(folder) / f"{key}.json", data.encode())  # parallel builds may store the same layout
 
 
 def _canvas_maker(state: LayoutState):

@@ -348,7 +348,7 @@ def test_concurrent_builds_share_the_cache_safely(project, cities_build):
     pdf = project / "output" / "cities" / "dalian.pdf"
     assert pdf.read_bytes() == outcomes["dalian"].pdf.read_bytes()
     cached = list((project / "output" / ".cache" / "charts").iterdir())
-    assert not [c for c in cached if c.name.startswith(".tmp-")]  # no half-written cache files
+    assert not [c for c in cached if c.name.endswith(".tmp")]  # no half-written cache files
     svgs = [c for c in cached if c.suffix == ".svg"]
     assert svgs and all(c.read_bytes().rstrip().endswith(b"</svg>") for c in svgs)
     import pickle
