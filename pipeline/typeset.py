@@ -522,6 +522,11 @@ class FigureBlock(Flowable):
             self.source.drawOn(c, 0, y)
 
 
+def _text_ems(text: str) -> float:
+    """Rough width in em: a Chinese character is one, a Latin letter or digit a half."""
+    return sum(0.5 if ch.isascii() else 1.0 for ch in text)
+
+
 def ruled_table(rows: list[list], col_widths: list[float], padding: tuple[float, float]) -> Table:
     """The house table: three rules (三线表: heavy top and bottom, light under the header),
     a tinted header row repeated on every page, banded body rows; padding is (vertical, horizontal)."""
@@ -584,20 +589,20 @@ class CaptionedTable(Flowable):
         self.spaceAfter = 10
 
     def _grid(self, rows, width) -> Table:
-        ncols = len(self.table.header)
-        first_w = width * (0.16 if ncols > 4 else 0.34)
-        other_w = (width - first_w) / max(1, ncols - 1)
-        col_widths = [first_w] + [other_w] * (ncols - 1)
+        # Column widths follow the content (all rows, not just this page's, so a 续表 keeps
+        # the same columns): the widest body cell, up to 18 characters, or half the header
+        # (a header may take two lines), plus one character for the cell padding.
+        columns = list(zip(self.table.header, *self.table.rows))
+        weights = [1 + min(18, max(_text_ems(column[0]) / 2, *(_text_ems(c) for c in column[1:]), 2))
+                   for column in columns]
+        col_widths = [width * w / sum(weights) for w in weights]
+        # a column is centred when all its cells are short, else set flush left (one alignment a column)
+        styles = [CELL if self.table.numeric[i] or max(_text_ems(c) for c in column[1:] or ("",)) <= 8 else CELL_LEFT
+                  for i, column in enumerate(columns)]
         head = [CJKParagraph((TextRun(h, bold=True),), TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12,
                                                                   indent_em=0, justify=False, align="center"))
                 for h in self.table.header]
-        body = []
-        for row in rows:
-            cells = []
-            for i, v in enumerate(row):
-                style = CELL if (i > 0 and len(v) < 12) or self.table.numeric[i] else CELL_LEFT
-                cells.append(CJKParagraph((TextRun(v),), style))
-            body.append(cells)
+        body = [[CJKParagraph((TextRun(v),), styles[i]) for i, v in enumerate(row)] for row in rows]
         return ruled_table([head] + body, col_widths, padding=(2.5, 3))
 
     def wrap(self, availWidth, availHeight):
