@@ -172,6 +172,14 @@ def _unit_label(ax, unit: str, x: float = 0.0, ha: str = "left") -> None:
         ax.text(x, 1.03, f"单位：{unit}", transform=ax.transAxes, ha=ha, va="bottom", fontsize=8.5)
 
 
+def _share(part: float, whole: float, decimals: int) -> str:
+    """A share rounded half up, as resolve.pct rounds the text's shares (not Python's half-even)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    share = Decimal(repr(part)) / Decimal(repr(whole)) * 100
+    return f"{share.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)}%"
+
+
 def _fmt(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
 
@@ -206,7 +214,7 @@ def _pie(ax, spec: ChartSpec) -> None:
 
         angle = math.radians((wedge.theta1 + wedge.theta2) / 2)
         x, y = 1.18 * math.cos(angle), 1.18 * math.sin(angle)
-        ax.annotate(f"{cat}\n{_fmt(v)} {spec.unit}（{v / total * 100:.1f}%）", (x, y),
+        ax.annotate(f"{cat}\n{_fmt(v)} {spec.unit}（{_share(v, total, spec.percent_decimals)}）", (x, y),
                     ha="left" if x >= 0 else "right", va="center", fontsize=9)
     ax.text(0, 0, f"合计\n{_fmt(total)} {spec.unit}", ha="center", va="center", fontsize=9)
     ax.set_aspect("equal")

@@ -189,6 +189,7 @@ class ChartSpec:
     highlight: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()   # per-category text labels (timeline)
     data_files: tuple[str, ...] = ()
+    percent_decimals: int = 1      # shares printed on the chart round like the text's (data/tables.yaml)
 
 
 @dataclass(frozen=True)

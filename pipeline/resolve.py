@@ -532,7 +532,8 @@ class _Resolver:
         chart = ChartSpec(kind=spec["chart"], title=title, categories=tuple(categories), series=series,
                           unit=spec.get("unit") or "", highlight=highlight,
                           labels=tuple(point_labels.get(c, "") for c in categories),
-                          data_files=(self.project.tables[spec["table"]].file,))
+                          data_files=(self.project.tables[spec["table"]].file,),
+                          percent_decimals=self.project.tables_doc.data.get("percent_decimals", 1))
         source = spec.get("source") or ""
         return Figure(spec["id"], number, title, source, chart, doc.pos(path))
 
