@@ -173,8 +173,6 @@ class CJKParagraph(Flowable):
 
     def draw(self):
         canvas = self.canv
-        if getattr(canvas, "dry_run", False):
-            return
         style = self.style
         # baseline of the first line: centre the em box in the leading
         y = self.height - style.leading + (style.leading - style.size) / 2 + 0.12 * style.size
@@ -398,20 +396,35 @@ class TocList(Flowable):
         return [TocList(self.entries[:fit], self.state, self.size, self.leading),
                 TocList(self.entries[fit:], self.state, self.size, self.leading)]
 
-    def draw(self):
-        c = self.canv
+    def _lines(self):
+        """(entry, font, size, indent, baseline y) for each line."""
         y = self.height - self.leading + (self.leading - self.size) / 2
         for e in self.entries:
             font = SANS_BOLD if e.level == 0 else SERIF
             size = self.size if e.level == 0 else self.size - 0.5
-            indent = 0 if e.level == 0 else 2 * size
-            label = self.state.label(e.key)
+            yield e, font, size, 0 if e.level == 0 else 2 * size, y
+            y -= self.leading
+
+    def draw(self):
+        """Titles and links now; dot leaders and page numbers go into a form XObject that
+        the canvas fills in when the whole document is laid out (one pass, no re-layout)."""
+        c = self.canv
+        for e, font, size, indent, y in self._lines():
             c.setFont(font, size)
             c.setFillColor(colors.black)
             c.drawString(indent, y, e.text)
+            # a named destination may be defined later in the document: the link resolves at save
+            c.linkRect("", e.key, (indent, y - 3, self.width, y + size), relative=1, thickness=0)
+        c.doForm(self.state.defer(self))
+
+    def draw_page_numbers(self, c) -> None:
+        """Called inside the deferred form, once every target's page is known."""
+        for e, font, size, indent, y in self._lines():
+            label = self.state.label(e.key)
             text_end = indent + pdfmetrics.stringWidth(e.text, font, size) + 4
             label_w = pdfmetrics.stringWidth(label, SERIF, size)
             c.setFont(SERIF, size)
+            c.setFillColor(colors.black)
             c.drawRightString(self.width, y, label)
             # dot leader (graphics, so it does not pollute copied text)
             c.saveState()
@@ -421,8 +434,6 @@ class TocList(Flowable):
             c.setLineCap(1)
             c.line(text_end, y + 1.2, self.width - label_w - 4, y + 1.2)
             c.restoreState()
-            c.linkRect("", e.key, (indent, y - 3, self.width, y + size), relative=1, thickness=0)
-            y -= self.leading
 
 
 # ---------------------------------------------------------------- figures and tables
@@ -660,29 +671,31 @@ def roman(n: int) -> str:
 
 @dataclass
 class LayoutState:
-    """What one layout pass learns: where each target lands and where the body starts."""
+    """What the layout learns: where each target lands, where the body starts, and the
+    目录 blocks whose page numbers are drawn at the end (see TocList.draw)."""
 
     pages: dict[str, int] = field(default_factory=dict)
     body_start: int | None = None
     running_title: str = ""
-    previous: "LayoutState | None" = None
+    deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
 
     def record(self, key: str, page: int) -> None:
         self.pages.setdefault(key, page)
 
     def page_label(self, page: int) -> str:
-        start = self.body_start or (self.previous.body_start if self.previous else None)
-        if start is not None and page >= start:
-            return str(page - start + 1)
+        if self.body_start is not None and page >= self.body_start:
+            return str(page - self.body_start + 1)
         return roman(page)
 
     def label(self, key: str) -> str:
-        """The printed page label of a target, from the previous pass (TOC is drawn before its targets)."""
-        source = self.previous if self.previous else self
-        page = source.pages.get(key)
-        if page is None:
-            return "0"
-        return source.page_label(page)
+        """The printed page label of a target (complete once the document is laid out)."""
+        page = self.pages.get(key)
+        return "0" if page is None else self.page_label(page)
+
+    def defer(self, toc: "TocList") -> str:
+        name = f"toc{len(self.deferred) + 1}"  # numbered in order: the same document, the same bytes
+        self.deferred.append((name, toc))
+        return name
 
 
 class WhitepaperDoc(BaseDocTemplate):
@@ -844,23 +857,7 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
         if i:
             story.append(PageBreak())
         story.extend(_chapter_flowables(chapter, images, state, body_style))
-    if state.previous is None:
-        story = [LayoutFigure(f.figure, images[f.figure.id], f.key, f.state) if type(f) is FigureBlock else f
-                 for f in story]
     return story
-
-
-class LayoutFigure(FigureBlock):
-    """A figure in the first layout pass: the same size, records its page, draws no chart.
-
-    The first pass only finds the pages of the targets (目录, 图目录 need them) and
-    its PDF is thrown away; rendering the charts' vector drawings there was a
-    sixth of a city excerpt's build.  Later passes draw the real FigureBlock.
-    """
-
-    def draw(self):
-        self.canv.bookmarkPage(self.key)
-        self.state.record(self.key, self.canv.getPageNumber())
 
 
 class CityProfileTable(Flowable):
@@ -978,84 +975,42 @@ def _document_date(epoch: int):
 
 
 def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], font_files: dict[str, Path],
-                     out, layout_cache: Path | None = None) -> int:
-    """Lay out the document (repeating until page references are stable) and write it to ``out``.
+                     out) -> int:
+    """Lay out the document in one pass and write it to ``out``; returns the page count.
 
-    With ``layout_cache`` (a folder) the stable page references of a document
-    are kept, so typesetting the same document again takes one pass, not two.
-    Returns the page count.
+    One pass is enough because nothing before the body depends on page numbers
+    except the 目录 lines' numbers, whose space is known in advance: those are
+    drawn into form XObjects when the layout is complete (WhitepaperCanvas.save).
     """
     import io
 
     register_fonts(font_files)
     ed = document.edition
-    layout_key = _layout_key(document, images) if layout_cache else ""
-    previous = _load_layout(layout_cache, layout_key) if layout_cache else None
-    for _ in range(4):
-        state = LayoutState(previous=previous)
-        buf = io.BytesIO()
-        with _document_date(document.epoch):
-            doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,
-                                subject=ed.subtitle or ed.short_title, keywords=list(ed.keywords),
-                                creator=f"whitepaper {__version__}", producer=f"whitepaper {__version__}",
-                                lang="zh-CN", invariant=1, pageCompression=1,
-                                initialFontName=SERIF)
-            doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
-        stable = previous is not None and previous.pages == state.pages and previous.body_start == state.body_start
-        previous = state
-        if stable:
-            break
-    if layout_cache and stable:
-        _store_layout(layout_cache, layout_key, previous)
-    data = buf.getvalue()
-    out.write(data)
+    state = LayoutState()
+    buf = io.BytesIO()
+    with _document_date(document.epoch):
+        doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,
+                            subject=ed.subtitle or ed.short_title, keywords=list(ed.keywords),
+                            creator=f"whitepaper {__version__}", producer=f"whitepaper {__version__}",
+                            lang="zh-CN", invariant=1, pageCompression=1,
+                            initialFontName=SERIF)
+        doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
+    out.write(buf.getvalue())
     return doc.page
-
-
-def _layout_key(document: ResolvedDocument, images: dict[str, ChartImage]) -> str:
-    """Everything the page breaks depend on: the document, the chart sizes, this code and ReportLab."""
-    import hashlib
-
-    from reportlab import Version
-    from . import linebreak
-
-    h = hashlib.sha256(repr(document).encode())
-    h.update(repr(sorted((k, v.width, v.height) for k, v in images.items())).encode())
-    for module_file in (__file__, linebreak.__file__):
-        h.update(Path(module_file).read_bytes())
-    h.update(f"{Version} {__version__}".encode())
-    return h.hexdigest()[:32]
-
-
-def _load_layout(folder: Path, key: str) -> "LayoutState | None":
-    """The page references a previous build found stable for this very document (else None)."""
-    import json
-
-    try:
-        data = json.loads((Path(folder) / f"{key}.json").read_text(encoding="utf-8"))
-        return LayoutState(pages={str(k): int(v) for k, v in data["pages"].items()}, body_start=data["body_start"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None   # no hint (or an unreadable one): lay out from scratch
-
-
-def _store_layout(folder: Path, key: str, state: "LayoutState") -> None:
-    import json
-
-    data = json.dumps({"pages": state.pages, "body_start": state.body_start}, sort_keys=True)
-    write_cache(Path(folder) / f"{key}.json", data.encode())  # parallel builds may store the same layout
 
 
 def _canvas_maker(state: LayoutState):
     from reportlab.pdfgen.canvas import Canvas
 
     class WhitepaperCanvas(Canvas):
-        """Adds PDF page labels matching the printed numbers and opens the outline panel."""
-
-        # The first layout pass only finds where targets land (its PDF is thrown away):
-        # paragraphs skip drawing their glyphs there, which is most of the pass's time.
-        dry_run = state.previous is None
+        """Fills in the 目录 page numbers, adds PDF page labels matching the printed numbers
+        and opens the outline panel."""
 
         def save(self):
+            for name, toc in state.deferred:
+                self.beginForm(name, 0, 0, toc.width, toc.height)
+                toc.draw_page_numbers(self)
+                self.endForm()
             start = state.body_start
             self.addPageLabel(0, style="ROMAN_LOWER", start=1)
             if start:
