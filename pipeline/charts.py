@@ -10,15 +10,16 @@ faster than with glyphs drawn as paths).
 from __future__ import annotations
 
 import hashlib
+import re
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .files import write_atomically
 from .model import ChartImage, ChartSpec
 
 # Bump when the house style below changes: it is part of every cache key.
-STYLE_VERSION = "10"
+STYLE_VERSION = "11"
 
 WIDTH_PT = 430.0
 HEIGHTS_PT = {"pie": 215.0, "bar": 215.0, "grouped_bar": 225.0, "stacked_bar": 225.0, "timeline": 170.0}
@@ -75,9 +76,16 @@ def render_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path,
         path = cache_dir / f"{key}.svg"
         size = (WIDTH_PT, _height(spec))
         if not path.is_file():
-            svg = _draw(spec, sans_font, sans_bold_font, size)
+            if spec.kind == "barh" and spec.highlight:
+                # a city's copy of the city chart is the common chart recoloured, not drawn
+                # again: matplotlib would spend as long on it as on the whole chart
+                base, base_drawn = render_charts([replace(spec, highlight=())], sans_font, sans_bold_font, cache_dir)
+                svg = _highlight_barh(base[0].path.read_bytes(), spec)
+                drawn += base_drawn
+            else:
+                svg = _draw(spec, sans_font, sans_bold_font, size)
+                drawn += 1
             write_atomically(path, svg)  # several builds may share the cache
-            drawn += 1
         images.append(ChartImage(path, *size))
     return images, drawn
 
@@ -132,6 +140,30 @@ def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[fl
     # matplotlib writes CSS weights as numbers; svglib maps only the keywords to our bold face
     # (with 700 a highlighted city's label came out as empty boxes)
     return buf.getvalue().replace(b"font-weight: 700", b"font-weight: bold")
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+def _highlight_barh(svg: bytes, spec: ChartSpec) -> bytes:
+    """The common city chart with spec.highlight's bars in colour, every other bar muted and
+    the city's label bold: what _barh draws for a highlighted spec, without drawing again."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ET.fromstring(svg)
+    keep = {str(i) for i, cat in enumerate(spec.categories) if cat in spec.highlight}
+    for group in root.iter(f"{{{SVG_NS}}}g"):
+        gid = group.get("id", "")
+        if gid.startswith("bar-") and gid.split("-")[1] not in keep:
+            for shape in group.iter(f"{{{SVG_NS}}}path"):
+                shape.set("style", re.sub(r"fill: #[0-9a-fA-F]{6}", f"fill: {MUTED}", shape.get("style", "")))
+        elif gid.startswith("category-") and gid.split("-")[1] in keep:
+            for text in group.iter(f"{{{SVG_NS}}}text"):
+                style = re.sub(r";?\s*fill: #[0-9a-fA-F]{6}", "", text.get("style", "")).strip("; ")
+                text.set("style", f"font-weight: bold; {style}; fill: #1f4e79")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _barh_margins(fig, spec: ChartSpec, size: tuple[float, float]) -> None:
@@ -285,26 +317,23 @@ def _barh(ax, spec: ChartSpec) -> None:
     y = np.arange(len(spec.categories))[::-1]
     left = np.zeros(len(spec.categories))
     colors = _colors_for(spec, len(spec.series))
-    highlighted = set(spec.highlight)
+    # drawn without highlight: a city's copy is this chart recoloured by _highlight_barh
     for i, (name, values) in enumerate(spec.series):
         values = np.array(values, dtype=float)
-        bar_colors = np.array([colors[i] if not highlighted or cat in highlighted else MUTED
-                               for cat in spec.categories])
         # zero-width bars draw nothing but cost a patch each (most cities hold one or two of five designations)
         drawn = values != 0
-        bars = ax.barh(y[drawn], values[drawn], 0.62, left=left[drawn], color=list(bar_colors[drawn]), label=name,
+        bars = ax.barh(y[drawn], values[drawn], 0.62, left=left[drawn], color=colors[i], label=name,
                        zorder=2, edgecolor="white", linewidth=0.5)
-        for bar in bars:
+        for bar, ci in zip(bars, np.flatnonzero(drawn)):
             bar.set_clip_on(False)  # inside the axes anyway; a clip path per bar doubles the SVG's parse time
+            bar.set_gid(f"bar-{ci}-{i}")  # _highlight_barh recolours bars by category
         left = left + values
     for yi, total in zip(y, left):
         ax.text(total + 0.05, yi, _fmt(total), va="center", fontsize=8)
     ax.set_yticks(y, spec.categories)
     ax.tick_params(axis="y", length=0)  # the labels sit at the bars; tick marks would only add clutter
-    for label in ax.get_yticklabels():
-        if label.get_text() in highlighted:
-            label.set_fontweight("bold")
-            label.set_color("#1f4e79")
+    for ci, label in enumerate(ax.get_yticklabels()):
+        label.set_gid(f"category-{ci}")
     _unit_label(ax, spec.unit, x=1.0, ha="right")
     ax.xaxis.grid(True, color="#e5e5e5", linewidth=0.6, zorder=0)
     ax.set_xlim(0, max(left) * 1.12 if len(left) else 1)
