@@ -1,0 +1,185 @@
+"""The document template (cover, running heads, folios), layout state and the entry point."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+from .. import __version__
+from ..model import ChartImage, ResolvedDocument, TextRun
+from .fonts import register_fonts
+from .paragraph import CJKParagraph
+from .state import LayoutState
+from .story import _story
+from .styles import (
+    GREY,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    NAVY,
+    PAGE_H,
+    PAGE_W,
+    RULE,
+    SANS,
+    SANS_BOLD,
+    SERIF,
+    TEXT_H,
+    TEXT_W,
+    TextStyle,
+)
+
+
+class WhitepaperDoc(BaseDocTemplate):
+    def __init__(self, path, document: ResolvedDocument, state: LayoutState, **kw):
+        super().__init__(path, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
+                         topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, **kw)
+        self.document = document
+        self.state = state
+        frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_W, TEXT_H, leftPadding=0, rightPadding=0,
+                      topPadding=0, bottomPadding=0, id="text")
+        self.addPageTemplates([
+            PageTemplate("cover", [frame], onPageEnd=self._cover),
+            PageTemplate("plain", [frame]),   # the copyright page: no header, no folio
+            PageTemplate("front", [frame], onPageEnd=self._furniture),
+            PageTemplate("body", [frame], onPageEnd=self._furniture),
+        ])
+
+    # -- cover
+    def _cover(self, canvas, doc):
+        ed = self.document.edition
+        canvas.saveState()
+        canvas.setFillColor(NAVY)
+        canvas.rect(0, PAGE_H - 95 * mm, PAGE_W, 95 * mm, stroke=0, fill=1)
+        canvas.setFillColor(colors.HexColor("#2e8b8b"))
+        canvas.rect(0, PAGE_H - 99 * mm, PAGE_W, 4 * mm, stroke=0, fill=1)
+        canvas.setFillColor(colors.white)
+        canvas.setFont(SANS, 13)
+        if ed.guidance:
+            canvas.drawString(MARGIN_X, PAGE_H - 30 * mm, f"{ed.guidance}\u3000指导")
+        canvas.setFillColor(colors.HexColor("#dbe5f1"))
+        canvas.setFont(SANS_BOLD, 64)
+        canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 80 * mm, str(ed.year))
+        # the title, broken by our own line breaker
+        title_style = TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=26, leading=40, indent_em=0,
+                                justify=False, color=NAVY)
+        # the edition may say where the title breaks (cover_title); else our line breaker decides
+        lines = ed.cover_title or (ed.title,)
+        h = 0.0
+        for line in lines:
+            title = CJKParagraph((TextRun(line),), title_style)
+            h += title.wrap(TEXT_W, PAGE_H)[1]
+            title.drawOn(canvas, MARGIN_X, PAGE_H - 125 * mm - h)
+        canvas.setStrokeColor(NAVY)
+        canvas.setLineWidth(1.5)
+        canvas.line(MARGIN_X, PAGE_H - 132 * mm - h, MARGIN_X + 60 * mm, PAGE_H - 132 * mm - h)
+        if self.document.city_profile is not None or ed.subtitle:
+            sub = ed.subtitle
+            # a per-city excerpt names its city on the cover, second only to the title
+            city = self.document.city_profile is not None
+            canvas.setFont(SANS_BOLD if city else SANS, 20 if city else 16)
+            canvas.setFillColor(colors.HexColor("#2e8b8b"))
+            canvas.drawString(MARGIN_X, PAGE_H - (147 if city else 145) * mm - h, sub)
+        canvas.setFillColor(colors.black)
+        y = 62 * mm
+        for i, name in enumerate((ed.publisher,) + ed.co_publishers):
+            canvas.setFont(SANS_BOLD if i == 0 else SANS, 12)
+            canvas.drawString(MARGIN_X, y, name)
+            y -= 8 * mm
+        canvas.setFont(SANS, 12)
+        canvas.drawString(MARGIN_X, y - 6 * mm, _cn_date(ed.year, ed.month))
+        canvas.restoreState()
+
+    # -- header and footer
+    def _furniture(self, canvas, doc):
+        page = canvas.getPageNumber()
+        canvas.saveState()
+        canvas.setFont(SERIF, 9)
+        canvas.setFillColor(GREY)
+        top = PAGE_H - MARGIN_TOP + 8 * mm
+        canvas.drawString(MARGIN_X, top + 2, self.document.edition.short_title)
+        if self.state.running_title:
+            canvas.drawRightString(PAGE_W - MARGIN_X, top + 2, self.state.running_title)
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.6)
+        canvas.line(MARGIN_X, top - 2, PAGE_W - MARGIN_X, top - 2)
+        canvas.setFont(SERIF, 9.5)
+        canvas.setFillColor(colors.black)
+        canvas.drawCentredString(PAGE_W / 2, MARGIN_BOTTOM - 12 * mm, f"— {self.state.page_label(page)} —")
+        canvas.restoreState()
+
+
+def _cn_date(year: int, month: int | None) -> str:
+    digits = "〇一二三四五六七八九"
+    text = "".join(digits[int(d)] for d in str(year)) + "年"
+    if month:
+        from ..resolve import cn_numeral
+
+        text += cn_numeral(month) + "月"
+    return text
+
+
+@contextmanager
+def _document_date(epoch: int):
+    # ReportLab stamps CreationDate/ModDate from SOURCE_DATE_EPOCH (or "now");
+    # we always give it the document's own date so output is reproducible.
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], font_files: dict[str, Path],
+                     out) -> int:
+    """Lay out the document in one pass and write it to ``out``; returns the page count.
+
+    One pass is enough because nothing before the body depends on page numbers
+    except the 目录 lines' numbers, whose space is known in advance: those are
+    drawn into form XObjects when the layout is complete (WhitepaperCanvas.save).
+    """
+    import io
+
+    register_fonts(font_files)
+    ed = document.edition
+    state = LayoutState()
+    buf = io.BytesIO()
+    with _document_date(document.epoch):
+        doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,
+                            subject=ed.subtitle or ed.short_title, keywords=list(ed.keywords),
+                            creator=f"whitepaper {__version__}", producer=f"whitepaper {__version__}",
+                            lang="zh-CN", invariant=1, pageCompression=1,
+                            initialFontName=SERIF)
+        doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
+    out.write(buf.getvalue())
+    return doc.page
+
+
+def _canvas_maker(state: LayoutState):
+    from reportlab.pdfgen.canvas import Canvas
+
+    class WhitepaperCanvas(Canvas):
+        """Fills in the 目录 page numbers, adds PDF page labels matching the printed numbers
+        and opens the outline panel."""
+
+        def save(self):
+            for name, toc in state.deferred:
+                self.beginForm(name, 0, 0, toc.width, toc.height)
+                toc.draw_page_numbers(self)
+                self.endForm()
+            start = state.body_start
+            self.addPageLabel(0, style="ROMAN_LOWER", start=1)
+            if start:
+                self.addPageLabel(start - 1, style="ARABIC", start=1)
+            self.showOutline()
+            super().save()
+
+    return WhitepaperCanvas

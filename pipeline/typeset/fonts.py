@@ -1,0 +1,52 @@
+"""Registering the four PDF faces, their glyph coverage and advance widths."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from .styles import FONT_ROLES, SERIF
+
+
+def register_fonts(font_files: dict[str, Path]) -> None:
+    """Register the four faces once per process (cheap to call again)."""
+    from reportlab.pdfbase.ttfonts import TTFError
+
+    from ..model import ContentError, Problem, SourcePos
+
+    for role, name in FONT_ROLES.items():
+        if name not in pdfmetrics.getRegisteredFontNames():
+            try:
+                pdfmetrics.registerFont(TTFont(name, str(font_files[role])))
+            except (TTFError, OSError) as e:
+                rel = f"fonts/{Path(font_files[role]).name}"
+                raise ContentError([Problem(SourcePos(rel), "", f"cannot use this font for {role} text: {e}")]) from None
+    # Without these ReportLab puts a non-embedded Helvetica into the page resources
+    # (the canvas default, and renderPDF's initial state for embedded charts).
+    rl_config.canvas_basefontname = SERIF
+    from reportlab.graphics.shapes import STATE_DEFAULTS
+
+    STATE_DEFAULTS["fontName"] = SERIF
+
+
+def font_coverage(font_files: dict[str, Path]) -> dict[str, frozenset[int]]:
+    """The code points each face can print, read from the fonts as ReportLab parsed them
+    (the glyph check before typesetting uses the very cmaps that will set the text)."""
+    register_fonts(font_files)
+    return {Path(font_files[role]).name: frozenset(pdfmetrics.getFont(name).face.charToGlyph)
+            for role, name in FONT_ROLES.items()}
+
+
+@lru_cache(maxsize=None)
+def _widths(font: str) -> tuple[dict, float]:
+    face = pdfmetrics.getFont(font).face
+    return face.charWidths, face.defaultWidth
+
+
+def advance(font: str, char: str) -> float:
+    """Advance width of one character in em (the line breaker's measure)."""
+    widths, default = _widths(font)
+    return widths.get(ord(char), default) / 1000.0

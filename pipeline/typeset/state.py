@@ -1,0 +1,47 @@
+"""What the layout learns as it goes: target pages, the body's first page, the running title."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .toc import TocList
+
+
+def roman(n: int) -> str:
+    out = ""
+    for value, sym in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                       (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out += sym
+            n -= value
+    return out
+
+
+@dataclass
+class LayoutState:
+    """What the layout learns: where each target lands, where the body starts, and the
+    目录 blocks whose page numbers are drawn at the end (see TocList.draw)."""
+
+    pages: dict[str, int] = field(default_factory=dict)
+    body_start: int | None = None
+    running_title: str = ""
+    deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
+
+    def record(self, key: str, page: int) -> None:
+        self.pages.setdefault(key, page)
+
+    def page_label(self, page: int) -> str:
+        if self.body_start is not None and page >= self.body_start:
+            return str(page - self.body_start + 1)
+        return roman(page)
+
+    def label(self, key: str) -> str:
+        """The printed page label of a target (complete once the document is laid out)."""
+        page = self.pages.get(key)
+        return "0" if page is None else self.page_label(page)
+
+    def defer(self, toc: "TocList") -> str:
+        name = f"toc{len(self.deferred) + 1}"  # numbered in order: the same document, the same bytes
+        self.deferred.append((name, toc))
+        return name

@@ -1,0 +1,137 @@
+"""Headings, bookmarks and zero-size markers that steer the running head and page numbering."""
+from __future__ import annotations
+
+from reportlab.lib import colors
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable
+
+from ..model import Heading, ResolvedChapter
+from .state import LayoutState
+from .styles import NAVY, SANS_BOLD
+
+
+class ChapterHeading(Flowable):
+    """一、标题: Hei bold, with a bookmark, an outline entry and a TOC record."""
+
+    def __init__(self, chapter: ResolvedChapter, key: str, state: "LayoutState", level: int = 0):
+        super().__init__()
+        self.chapter = chapter
+        self.key = key
+        self.state = state
+        self.level = level
+        self.size = 16.0
+        self.keepWithNext = True
+        self.spaceAfter = 14
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.size * 2.2
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        title = f"{self.chapter.label}{self.chapter.title}"
+        c.setFont(SANS_BOLD, self.size)
+        c.setFillColor(NAVY)
+        x = 0 if self.chapter.number else (self.width - pdfmetrics.stringWidth(title, SANS_BOLD, self.size)) / 2
+        c.drawString(x, self.size * 0.7, title)
+        c.setStrokeColor(NAVY)
+        c.setLineWidth(1.2)
+        c.line(0, 0, self.width, 0)
+        c.bookmarkPage(self.key)
+        c.addOutlineEntry(title, self.key, level=self.level, closed=False)
+        self.state.record(self.key, c.getPageNumber())
+        self.state.running_title = title
+
+
+class SectionHeading(Flowable):
+    def __init__(self, heading: Heading, key: str, state: "LayoutState"):
+        super().__init__()
+        self.heading = heading
+        self.key = key
+        self.state = state
+        self.size = 12.0 if heading.level == 2 else 11.0
+        self.keepWithNext = True
+        self.spaceBefore = 8
+        self.spaceAfter = 4
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.size * 1.8
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        title = f"{self.heading.number}{self.heading.title}"
+        c.setFont(SANS_BOLD, self.size)
+        c.setFillColor(colors.black)
+        c.drawString(0, self.size * 0.5, title)
+        c.bookmarkPage(self.key)
+        c.addOutlineEntry(title, self.key, level=1, closed=False)
+        self.state.record(self.key, c.getPageNumber())
+
+
+class Anchor(Flowable):
+    """A zero-size bookmark target (目录, 图目录 …) that records its page."""
+
+    def __init__(self, key: str, title: str, state: "LayoutState", outline: bool = True):
+        super().__init__()
+        self.key, self.title, self.state, self.outline = key, title, state, outline
+        self.width = self.height = 0
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        self.canv.bookmarkPage(self.key)
+        if self.outline:
+            self.canv.addOutlineEntry(self.title, self.key, level=0)
+        self.state.record(self.key, self.canv.getPageNumber())
+
+
+class RunningTitle(Flowable):
+    """Sets the running header text from this page on (zero size)."""
+
+    def __init__(self, title: str, state: "LayoutState"):
+        super().__init__()
+        self.title, self.state = title, state
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        self.state.running_title = self.title
+
+
+class BodyStart(Flowable):
+    """Marks the page where chapter 一 starts: page 1 of the arabic numbering."""
+
+    def __init__(self, state: "LayoutState"):
+        super().__init__()
+        self.state = state
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        self.state.body_start = self.canv.getPageNumber()
+
+
+class PageTitle(Flowable):
+    """A centred front-matter title such as 目  录."""
+
+    def __init__(self, title: str, size: float = 18):
+        super().__init__()
+        self.title, self.size = title, size
+        self.spaceAfter = 16
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.size * 2
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        c.setFont(SANS_BOLD, self.size)
+        c.setFillColor(NAVY)
+        c.drawCentredString(self.width / 2, self.size * 0.6, self.title)

@@ -1,0 +1,184 @@
+"""Data tables with captions, 续表 continuations, and the city profile table."""
+from __future__ import annotations
+
+from reportlab.lib import colors
+from reportlab.platypus import Flowable, Table, TableStyle
+
+from ..model import TableBlock, TextRun
+from .paragraph import CJKParagraph
+from .state import LayoutState
+from .styles import (
+    CAPTION,
+    CELL,
+    CELL_LEFT,
+    SANS,
+    SANS_BOLD,
+    SERIF,
+    SOURCE_NOTE,
+    TextStyle,
+)
+
+
+def _text_ems(text: str) -> float:
+    """Rough width in em: a Chinese character is one, a Latin letter or digit a half."""
+    return sum(0.5 if ch.isascii() else 1.0 for ch in text)
+
+
+def ruled_table(rows: list[list], col_widths: list[float], padding: tuple[float, float]) -> Table:
+    """The house table: three rules (三线表: heavy top and bottom, light under the header),
+    a tinted header row repeated on every page, banded body rows; padding is (vertical, horizontal)."""
+    vertical, horizontal = padding
+    grid = Table(rows, colWidths=col_widths, repeatRows=1)
+    grid.setStyle(TableStyle([
+        ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+        ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
+        ("TOPPADDING", (0, 0), (-1, -1), vertical),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), vertical),
+        ("LEFTPADDING", (0, 0), (-1, -1), horizontal),
+        ("RIGHTPADDING", (0, 0), (-1, -1), horizontal),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
+    ]))
+    return grid
+
+
+class TableCaption(Flowable):
+    """表 N-M caption centred above, 单位 right-aligned under it; 续表 N-M on continuation pages."""
+
+    def __init__(self, table: TableBlock, continued: bool):
+        super().__init__()
+        self.table, self.continued = table, continued
+        text = f"续表 {table.number}" if continued else f"表 {table.number}\u3000{table.title}"
+        self.caption = CJKParagraph((TextRun(text),), CAPTION)
+        self.unit = CJKParagraph((TextRun(f"单位：{table.unit}"),), TextStyle(
+            size=9, leading=13, indent_em=0, justify=False, align="right")) if table.unit else None
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        h = self.caption.wrap(availWidth, availHeight)[1]
+        if self.unit:
+            h += self.unit.wrap(availWidth, availHeight)[1]
+        self.height = h + 3
+        return self.width, self.height
+
+    def draw(self):
+        y = self.height - self.caption.height
+        self.caption.drawOn(self.canv, 0, y)
+        if self.unit:
+            self.unit.drawOn(self.canv, 0, y - self.unit.height)
+
+
+class CaptionedTable(Flowable):
+    """A data table with its caption kept together; splits with a 续表 caption and repeated header."""
+
+    def __init__(self, table: TableBlock, key: str, state: "LayoutState", continued: bool = False,
+                 body_rows: tuple | None = None):
+        super().__init__()
+        self.table, self.key, self.state, self.continued = table, key, state, continued
+        self.body_rows = table.rows if body_rows is None else body_rows
+        self.caption = TableCaption(table, continued)
+        self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
+            if table.source and not continued else None
+        self.spaceBefore = 6
+        self.spaceAfter = 10
+
+    def _grid(self, rows, width) -> Table:
+        # Column widths follow the content (all rows, not just this page's, so a 续表 keeps
+        # the same columns): the widest body cell, up to 18 characters, or half the header
+        # (a header may take two lines), plus one character for the cell padding.
+        columns = list(zip(self.table.header, *self.table.rows))
+        weights = [1 + min(18, max(_text_ems(column[0]) / 2, *(_text_ems(c) for c in column[1:]), 2))
+                   for column in columns]
+        col_widths = [width * w / sum(weights) for w in weights]
+        # a column is centred when all its cells are short, else set flush left (one alignment a column)
+        styles = [CELL if self.table.numeric[i] or max(_text_ems(c) for c in column[1:] or ("",)) <= 8 else CELL_LEFT
+                  for i, column in enumerate(columns)]
+        head = [CJKParagraph((TextRun(h, bold=True),), TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12,
+                                                                  indent_em=0, justify=False, align="center"))
+                for h in self.table.header]
+        body = [[CJKParagraph((TextRun(v),), styles[i]) for i, v in enumerate(row)] for row in rows]
+        return ruled_table([head] + body, col_widths, padding=(2.5, 3))
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.grid = self._grid(self.body_rows, availWidth)
+        ch = self.caption.wrap(availWidth, availHeight)[1]
+        gh = self.grid.wrap(availWidth, availHeight)[1]
+        sh = self.source.wrap(availWidth, availHeight)[1] + 2 if self.source else 0
+        self.height = ch + gh + sh
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        self.wrap(availWidth, availHeight)
+        ch = self.caption.height
+        grid = self._grid(self.body_rows, availWidth)
+        grid.wrap(availWidth, availHeight - ch)
+        parts = grid.split(availWidth, availHeight - ch)
+        if len(parts) < 2:
+            return []
+        first_rows = parts[0]._cellvalues[1:]
+        n_first = len(first_rows)
+        if n_first < 2:  # do not leave a header with one row behind
+            return []
+        head = CaptionedTable(self.table, self.key, self.state, self.continued, self.body_rows[:n_first])
+        head.source = None
+        tail = CaptionedTable(self.table, self.key, self.state, True, self.body_rows[n_first:])
+        return [head, tail]
+
+    def draw(self):
+        c = self.canv
+        if not self.continued:
+            c.bookmarkPage(self.key)
+            self.state.record(self.key, c.getPageNumber())
+        y = self.height - self.caption.height
+        self.caption.drawOn(c, 0, y)
+        y -= self.grid._height
+        self.grid.drawOn(c, 0, y)
+        if self.source:
+            y -= self.source.height + 2
+            self.source.drawOn(c, 0, y)
+
+
+class CityProfileTable(Flowable):
+    """The designations a city holds, one ruled row each (the profile page of a per-city excerpt)."""
+
+    HEADER = ("载体类别", "名单位次", "园区或面向市场", "名单截至")
+    SHARES = (0.42, 0.22, 0.20, 0.16)
+
+    def __init__(self, profile):
+        super().__init__()
+        self.rows = [(d.type_name,
+                      (f"第 {d.rank} 个，共 {d.count} 个" if d.count else f"第 {d.rank} 个") if d.rank else "—",
+                      d.site or (f"{d.target_market}市场" if d.target_market else "—"),
+                      _cn_year_month(d.as_of) or "—")
+                     for d in profile.designations]
+        self.spaceBefore = 6
+        self.spaceAfter = 10
+
+    def _grid(self, width: float) -> Table:
+        head_style = TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12, indent_em=0, justify=False,
+                               align="center")
+        head = [CJKParagraph((TextRun(h, bold=True),), head_style) for h in self.HEADER]
+        body = [[CJKParagraph((TextRun(v),), CELL_LEFT if i == 0 else CELL) for i, v in enumerate(row)]
+                for row in self.rows]
+        return ruled_table([head] + body, [width * f for f in self.SHARES], padding=(4, 4))
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.grid = self._grid(availWidth)
+        self.height = self.grid.wrap(availWidth, availHeight)[1]
+        return self.width, self.height
+
+    def draw(self):
+        self.grid.drawOn(self.canv, 0, 0)
+
+
+def _cn_year_month(as_of: str) -> str:
+    """'2008-04' → '2008 年 4 月' (the data's YYYY-MM); anything else as written."""
+    parts = as_of.split("-")
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return f"{parts[0]} 年 {int(parts[1])} 月"
+    return as_of

@@ -1,0 +1,77 @@
+"""目录, 图目录 and 表目录 lines: page numbers and dot leaders drawn once the layout is complete."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportlab.lib import colors
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable
+
+from .state import LayoutState
+from .styles import GREY, SANS_BOLD, SERIF
+
+
+@dataclass
+class TocEntry:
+    level: int
+    text: str
+    key: str
+
+
+class TocList(Flowable):
+    """目录 lines: title, dot leader, page label; the whole line links to its target."""
+
+    def __init__(self, entries: list[TocEntry], state: "LayoutState", size: float = 11, leading: float = 24):
+        super().__init__()
+        self.entries, self.state, self.size, self.leading = entries, state, size, leading
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = len(self.entries) * self.leading
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        fit = int(availHeight // self.leading)
+        if fit >= len(self.entries) or fit < 1:
+            return [] if fit < 1 else [self]
+        return [TocList(self.entries[:fit], self.state, self.size, self.leading),
+                TocList(self.entries[fit:], self.state, self.size, self.leading)]
+
+    def _lines(self):
+        """(entry, font, size, indent, baseline y) for each line."""
+        y = self.height - self.leading + (self.leading - self.size) / 2
+        for e in self.entries:
+            font = SANS_BOLD if e.level == 0 else SERIF
+            size = self.size if e.level == 0 else self.size - 0.5
+            yield e, font, size, 0 if e.level == 0 else 2 * size, y
+            y -= self.leading
+
+    def draw(self):
+        """Titles and links now; dot leaders and page numbers go into a form XObject that
+        the canvas fills in when the whole document is laid out (one pass, no re-layout)."""
+        c = self.canv
+        for e, font, size, indent, y in self._lines():
+            c.setFont(font, size)
+            c.setFillColor(colors.black)
+            c.drawString(indent, y, e.text)
+            # a named destination may be defined later in the document: the link resolves at save
+            c.linkRect("", e.key, (indent, y - 3, self.width, y + size), relative=1, thickness=0)
+        c.doForm(self.state.defer(self))
+
+    def draw_page_numbers(self, c) -> None:
+        """Called inside the deferred form, once every target's page is known."""
+        for e, font, size, indent, y in self._lines():
+            label = self.state.label(e.key)
+            text_end = indent + pdfmetrics.stringWidth(e.text, font, size) + 4
+            label_w = pdfmetrics.stringWidth(label, SERIF, size)
+            c.setFont(SERIF, size)
+            c.setFillColor(colors.black)
+            c.drawRightString(self.width, y, label)
+            # dot leader (graphics, so it does not pollute copied text)
+            c.saveState()
+            c.setStrokeColor(GREY)
+            c.setLineWidth(0.9)
+            c.setDash([0.1, 3.0])
+            c.setLineCap(1)
+            c.line(text_end, y + 1.2, self.width - label_w - 4, y + 1.2)
+            c.restoreState()
