@@ -11,317 +11,40 @@ template cannot reach Python internals.  Every user mistake becomes a located
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
-from html.parser import HTMLParser
+from decimal import Decimal
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
-from .load import dotted
-from .model import (ChartSpec, CityProfile, ContentError, DataTable, Edition, Figure, Heading, Paragraph, Problem,
-                    Project, ResolvedChapter, ResolvedDocument, SourcePos, TableBlock, TextRun, YamlDoc)
-
-CN_DIGITS = "零一二三四五六七八九"
-
-
-def cn_numeral(n: int) -> str:
-    """0–99 as Chinese numerals: 4 → 四, 10 → 十, 14 → 十四, 20 → 二十."""
-    n = int(n)
-    if not 0 <= n < 100:
-        return str(n)
-    if n < 10:
-        return CN_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
-
-
-def format_decimal(value: Decimal) -> str:
-    """A number as the data wrote it: 152 → '152', 90.4 → '90.4' (no exponent)."""
-    if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
-        return str(int(value))
-    return format(value, "f")
-
-
-class TemplateDataError(Exception):
-    """A template asked for data that is not there (no row, several rows, wrong type)."""
-
-    def __init__(self, message: str, needle: str | None = None):
-        super().__init__(message)
-        self.needle = needle   # the word of the template to point at, when known (a table name)
-
-
-class Quantity:
-    """A number from data/ with its unit; renders as '152 亿美元'."""
-
-    def __init__(self, value: Decimal, unit: str = ""):
-        self.value = value
-        self.unit = unit
-
-    def __str__(self) -> str:
-        return f"{format_decimal(self.value)} {self.unit}".strip() if self.unit else format_decimal(self.value)
-
-    def _other(self, other) -> Decimal:
-        if isinstance(other, Quantity):
-            if other.unit != self.unit and self.unit and other.unit:
-                raise TemplateDataError(f"cannot combine {self.unit} with {other.unit}")
-            return other.value
-        return Decimal(str(other))
-
-    def __add__(self, other):
-        return Quantity(self.value + self._other(other), self.unit)
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return Quantity(self.value - self._other(other), self.unit)
-
-    def __eq__(self, other):
-        return self.value == self._other(other)
-
-    def __lt__(self, other):
-        return self.value < self._other(other)
-
-    def __hash__(self):
-        return hash(self.value)
-
-
-class Row(dict):
-    """A data row; templates read cells as attributes (row.year) or items (row['year'])."""
-
-    def __getattr__(self, name: str):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-class _Data:
-    """The template functions over the project's tables."""
-
-    def __init__(self, project: Project, percent_decimals: int):
-        self.tables = project.tables
-        self.quantum = Decimal(1).scaleb(-percent_decimals)
-        cities = project.tables.get("cities")
-        self.city_names = {r["id"]: r["name"] for r in cities.rows} if cities else {}
-
-    def _table(self, name: str) -> DataTable:
-        if name not in self.tables:
-            from .load import did_you_mean
-
-            raise TemplateDataError(f"no table '{name}' in data/tables.yaml{did_you_mean(str(name), self.tables)}",
-                                    needle=str(name))
-        return self.tables[name]
-
-    def _lines(self, table: str, found: list) -> list[int]:
-        """The CSV line numbers of rows returned by :meth:`rows`."""
-        t = self._table(table)
-        return [line for r, line in zip(t.rows, t.lines) if any(r == f for f in found)]
-
-    def rows(self, table: str, **where) -> list[Row]:
-        t = self._table(table)
-        for col in where:
-            if col not in t.columns:
-                raise TemplateDataError(f"table '{table}' ({t.file}) has no column '{col}'")
-        out = [Row(r) for r in t.rows if all(_matches(r.get(c), v) for c, v in where.items())]
-        if "order" in t.columns:
-            out.sort(key=lambda r: (r["order"] is None, r["order"] if r["order"] is not None else 0))
-        return out
-
-    def row(self, table: str, **where) -> Row:
-        found = self.rows(table, **where)
-        shown = ", ".join(f"{k}={v}" for k, v in where.items())
-        if not found:
-            raise TemplateDataError(f"no row of {self._table(table).file} matches {shown}")
-        if len(found) > 1:
-            lines = ", ".join(map(str, self._lines(table, found)))
-            raise TemplateDataError(f"{len(found)} rows of {self._table(table).file} match {shown} "
-                                    f"(lines {lines}); expected one")
-        return found[0]
-
-    def q(self, table: str, **where) -> Quantity:
-        r = self.row(table, **where)
-        if "value" not in r or r["value"] is None:
-            where_ = "".join(f":{line}" for line in self._lines(table, [r])[:1])
-            raise TemplateDataError(f"the matching row, {self._table(table).file}{where_}, has an empty 'value' cell")
-        return Quantity(Decimal(r["value"]), str(r.get("unit") or ""))
-
-    def pct(self, part, whole) -> str:
-        whole_v = _number(whole)
-        if whole_v == 0:
-            raise TemplateDataError("share of a zero total")
-        share = (_number(part) / whole_v * 100).quantize(self.quantum, rounding=ROUND_HALF_UP)
-        return f"{share}%"
-
-    def growth(self, old, new) -> str:
-        old_v = _number(old)
-        if old_v == 0:
-            raise TemplateDataError("growth from zero")
-        rate = ((_number(new) - old_v) / old_v * 100).quantize(self.quantum, rounding=ROUND_HALF_UP)
-        return f"{rate}%"
-
-    def names(self, rows) -> list[str]:
-        out = []
-        for r in rows:
-            city = r.get("city") if isinstance(r, dict) else r
-            if city not in self.city_names:
-                raise TemplateDataError(f"unknown city id '{city}' (not in cities.csv)")
-            out.append(self.city_names[city])
-        return out
-
-
-def _number(x) -> Decimal:
-    if isinstance(x, Quantity):
-        return x.value
-    if isinstance(x, Decimal):
-        return x
-    try:
-        return Decimal(str(x))
-    except Exception:
-        raise TemplateDataError(f"{x!r} is not a number") from None
-
-
-def _matches(cell, wanted) -> bool:
-    if isinstance(wanted, (list, tuple)):
-        return any(_matches(cell, w) for w in wanted)
-    if cell is None:
-        return wanted is None or wanted == ""
-    if isinstance(cell, (int, Decimal)) and not isinstance(wanted, str):
-        try:
-            return Decimal(str(cell)) == Decimal(str(wanted))
-        except Exception:
-            return False
-    return str(cell) == str(wanted)
-
-
-def _our_types(message: str | None) -> str:
-    """Jinja2 names Python classes ('pipeline.resolve.Row object'); say what they are to a writer."""
-    names = {"Row": "the data row", "Quantity": "the number", "_Data": "the data"}
-    return re.sub(r"'pipeline\.resolve\.(\w+) object'", lambda m: names.get(m.group(1), m.group(1)), message or "")
-
-
-def _quoted_name(message: str | None) -> str | None:
-    """The name a Jinja2 message quotes first: 'base_yaer' is undefined, attribute '__class__' of …"""
-    m = re.search(r"'([A-Za-z_]\w*)'", message or "")
-    return m.group(1) if m else None
-
-
-def _date(row) -> str:
-    """'2007 年 6 月 15 日' from a row with year/month/day (missing parts omitted)."""
-    parts = []
-    for key, suffix in (("year", "年"), ("month", "月"), ("day", "日")):
-        value = row.get(key) if isinstance(row, dict) else None
-        if value not in (None, ""):
-            parts.append(f"{value} {suffix}")
-    return " ".join(parts)
-
-
-def make_environment(data: _Data) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False)
-    env.filters["cn"] = cn_numeral
-    env.globals.update(q=data.q, row=data.row, rows=data.rows, pct=data.pct, growth=data.growth,
-                       names=data.names, date=_date)
-    return env
-
-
-_compiled: dict[tuple[type, str], Any] = {}
-
-
-def _from_string(env: SandboxedEnvironment, source: str) -> jinja2.Template:
-    """env.from_string with the compiled code kept per process: a batch of city excerpts
-    renders the same templates once per city, and compiling is most of the cost."""
-    key = (type(env), source)
-    code = _compiled.get(key)
-    if code is None:
-        code = _compiled[key] = env.compile(source)   # raises TemplateSyntaxError as from_string does
-    return env.template_class.from_code(env, code, env.make_globals(None))
-
-
-# ---------------------------------------------------------------- inline markup
-
-ALLOWED_TAGS = {"b", "strong", "i", "em", "sup", "sub", "a"}
-ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
-
-
-class _MarkupError(Exception):
-    def __init__(self, message: str, needle: str | None = None):
-        super().__init__(message)
-        self.needle = needle   # the source text to point at
-
-
-class _RunParser(HTMLParser):
-    """Parse the documented inline whitelist into runs; anything else is an error."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.runs: list[TextRun] = []
-        self.stack: list[tuple[str, str | None]] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in ALLOWED_TAGS:
-            raise _MarkupError(f"markup <{tag}> is not allowed; allowed: <b>, <i>, <sup>, <sub>, <a href=\"https://…\">",
-                               f"<{tag}")
-        href = None
-        if tag == "a":
-            attrs = dict(attrs)
-            href = attrs.get("href") or ""
-            if not href.startswith(ALLOWED_SCHEMES):
-                raise _MarkupError(f"link target {href!r} must start with http://, https:// or mailto:", href or "<a")
-            if set(attrs) - {"href"}:
-                raise _MarkupError("<a> takes only href", "<a")
-        elif attrs:
-            raise _MarkupError(f"<{tag}> takes no attributes", f"<{tag}")
-        self.stack.append((tag, href))
-
-    def handle_endtag(self, tag):
-        if not self.stack or self.stack[-1][0] != tag:
-            raise _MarkupError(f"unexpected </{tag}>", f"</{tag}")
-        self.stack.pop()
-
-    def handle_data(self, data):
-        tags = {t for t, _ in self.stack}
-        link = next((h for t, h in reversed(self.stack) if t == "a"), None)
-        self.runs.append(TextRun(data, bold=bool(tags & {"b", "strong"}), italic=bool(tags & {"i", "em"}),
-                                 sup="sup" in tags, sub="sub" in tags, link=link))
-
-    def handle_comment(self, data):
-        raise _MarkupError("comments are not allowed in text")
-
-    def handle_decl(self, decl):
-        raise _MarkupError("declarations are not allowed in text")
-
-    def handle_pi(self, data):
-        raise _MarkupError("processing instructions are not allowed in text")
-
-
-_CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u201c-\u201d\u2018-\u2019\u2014\u2026"
-_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
-
-
-def normalize_text(text: str) -> str:
-    """Collapse white space; drop the spaces YAML folding puts between Chinese characters."""
-    text = re.sub(r"\s+", " ", text).strip()
-    return _SPACE_BETWEEN_CJK.sub("", text)
-
-
-def parse_runs(text: str) -> tuple[TextRun, ...]:
-    parser = _RunParser()
-    parser.feed(text)
-    parser.close()
-    if parser.stack:
-        raise _MarkupError(f"<{parser.stack[-1][0]}> is never closed", f"<{parser.stack[-1][0]}")
-    merged: list[TextRun] = []
-    for run in parser.runs:
-        if merged and (merged[-1].bold, merged[-1].italic, merged[-1].sup, merged[-1].sub, merged[-1].link) == \
-                (run.bold, run.italic, run.sup, run.sub, run.link):
-            merged[-1] = TextRun(merged[-1].text + run.text, run.bold, run.italic, run.sup, run.sub, run.link)
-        else:
-            merged.append(run)
-    return tuple(r for r in merged if r.text)
-
-
-# ---------------------------------------------------------------- the document
+from ..load import dotted
+from ..model import (
+    ChartSpec,
+    CityProfile,
+    ContentError,
+    Edition,
+    Figure,
+    Heading,
+    Paragraph,
+    Problem,
+    Project,
+    ResolvedChapter,
+    ResolvedDocument,
+    SourcePos,
+    TableBlock,
+    TextRun,
+    YamlDoc,
+)
+from .markup import _MarkupError, normalize_text, parse_runs
+from .quantities import Quantity, TemplateDataError, cn_numeral, format_decimal
+from .templates import (
+    _Data,
+    _from_string,
+    _our_types,
+    _quoted_name,
+    make_environment,
+)
+
+__all__ = ["resolve_document", "cn_numeral", "parse_runs", "normalize_text", "Quantity", "format_decimal"]
 
 
 class _Resolver:
@@ -611,7 +334,7 @@ class _Resolver:
         """The cover and running header name the city: 2008 年…白皮书 · 大连摘编."""
         from dataclasses import replace
 
-        from .cities import city_profiles
+        from ..cities import city_profiles
 
         profile = city_profiles(self.project)[self.city]
         tag = f"{profile.name}摘编"
@@ -709,7 +432,7 @@ def resolve_document(project: Project, epoch: int, city: str | None = None) -> R
     An unknown city raises :class:`~pipeline.model.UsageError` listing the known ones.
     """
     if city is not None:
-        from .cities import find_city
+        from ..cities import find_city
 
         city = find_city(project, city)
     return _Resolver(project, city).document(epoch)
