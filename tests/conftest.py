@@ -29,6 +29,27 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+BULLETIN = ROOT / "tests" / "fixtures" / "bulletin"
+
+
+def copy_bulletin(dest: Path) -> Path:
+    """Copy the bulletin test publication; its fonts link (relative, ../../../fonts) becomes an absolute
+    link to the repository's fonts/, so the copy builds wherever it lives."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("chapters", "data"):
+        shutil.copytree(BULLETIN / name, dest / name)
+    (dest / "fonts").symlink_to((BULLETIN / "fonts").resolve(), target_is_directory=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def bulletin(tmp_path_factory):
+    """The bulletin test publication, built once: (BuildResult, project root)."""
+    root = copy_bulletin(tmp_path_factory.mktemp("bulletin"))
+    result = build(Options(project=root))
+    return result, root
+
+
 @pytest.fixture(scope="session")
 def edition(tmp_path_factory):
     """The shipped edition, built once: (BuildResult, project root)."""
