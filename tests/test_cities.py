@@ -374,7 +374,8 @@ def test_excerpts_embed_only_our_fonts(cities_build):
 
 
 def test_bar_and_pie_charts_highlight_the_city_too(tmp_path):
-    from pipeline.charts import MUTED, render_charts
+    from pipeline.charts import render_charts
+    from pipeline.charts.style import MUTED
     from pipeline.model import ChartSpec
 
     fonts = load_project(ROOT).fonts
