@@ -38,19 +38,21 @@ def make_scaled_project(factor: int, dest: Path) -> Path:
 
     tables_path = dest / "data" / "tables.yaml"
     tables_doc = yaml.safe_load(tables_path.read_text(encoding="utf-8"))
-    declared = tables_doc["tables"]
+    resources = tables_doc["resources"]
     for j in range(1, factor):
-        for name, decl in list(declared.items()):
-            if "_r" in name:
+        for decl in list(resources):
+            if "_r" in decl["name"]:
                 continue
-            src = dest / "data" / decl["file"]
-            new_file = f"{Path(decl['file']).stem}_r{j}.csv"
-            _scaled_csv(src, dest / "data" / new_file, decl["columns"], Decimal(100 + j) / 100)
-            declared[f"{name}_r{j}"] = {k: v for k, v in decl.items() if k != "rules"} | {"file": new_file}
+            src = dest / "data" / decl["path"]
+            new_file = f"{Path(decl['path']).stem}_r{j}.csv"
+            columns = {f["name"]: f["type"] for f in decl["schema"]["fields"]}
+            _scaled_csv(src, dest / "data" / new_file, columns, Decimal(100 + j) / 100)
+            resources.append({k: v for k, v in decl.items() if k != "rules"}
+                             | {"name": f"{decl['name']}_r{j}", "path": new_file})
     tables_path.write_text(yaml.safe_dump(tables_doc, allow_unicode=True, sort_keys=False, width=1000),
                            encoding="utf-8")
 
-    names = [n for n in declared if "_r" not in n]
+    names = [r["name"] for r in resources if "_r" not in r["name"]]
     for chapter in sorted((dest / "chapters").glob("[0-9]*.yaml")):
         data = yaml.safe_load(chapter.read_text(encoding="utf-8"))
         if data["number"] == 0:

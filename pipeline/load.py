@@ -257,31 +257,105 @@ COLUMN_TYPES = ("string", "integer", "number")
 
 def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem],
                  cache_dir: Path | None = None) -> tuple[dict[str, DataTable], list[Rule]]:
+    """The resources of the data dictionary (a Frictionless Data Package), each read from its CSV."""
     tables: dict[str, DataTable] = {}
     rules: list[Rule] = []
     spec = doc.data if isinstance(doc.data, dict) else {}
-    declared = spec.get("tables") if isinstance(spec.get("tables"), dict) else {}
-    for name, decl in declared.items():
-        if not isinstance(decl, dict):
+    declared = spec.get("resources") if isinstance(spec.get("resources"), list) else []
+    for index, resource in enumerate(declared):
+        if not isinstance(resource, dict) or not isinstance(resource.get("name"), str):
             continue  # validate reports the shape
-        path = ("tables", name)
-        for i, rule in enumerate(decl.get("rules") or []):
+        name = resource["name"]
+        path = ("resources", index)
+        for i, rule in enumerate(resource.get("rules") or []):
             if isinstance(rule, dict) and isinstance(rule.get("check"), str):
                 rules.append(Rule(str(rule.get("name", f"{name} rule {i + 1}")), rule["check"],
                                   doc.pos(path + ("rules", i, "check"))))
-        file = decl.get("file")
-        columns = decl.get("columns")
-        if not isinstance(file, str) or not isinstance(columns, dict):
+        decl = _table_declaration(resource)
+        if decl is None:
             continue
-        rel = f"data/{file}"
+        rel = f"data/{decl['file']}"
         if not safe_path(root, rel):
-            problems.append(Problem(doc.pos(path + ("file",)), f"tables.{name}.file",
-                                    f"'{file}' is outside the data folder"))
+            problems.append(Problem(doc.pos(path + ("path",)), f"{dotted(path)}.path",
+                                    f"'{decl['file']}' is outside the data folder"))
             continue
-        table = _load_csv_cached(root, rel, name, decl, doc.pos(path), problems, doc, cache_dir)
+        table = _load_csv_cached(root, rel, name, decl, doc.pos(path), problems, doc, cache_dir,
+                                 decl_path=path)
         if table is not None:
-            tables[name] = table
+            tables[name] = _with_fields(table, resource, doc, path, problems)
     return tables, rules
+
+
+def _table_declaration(resource: dict) -> dict | None:
+    """What reading a CSV needs from a resource: its file, column types and key (None if malformed)."""
+    schema = resource.get("schema")
+    file = resource.get("path")
+    if not isinstance(file, str) or not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+        return None
+    fields = [f for f in schema["fields"] if isinstance(f, dict) and isinstance(f.get("name"), str)]
+    key = schema.get("primaryKey")
+    return {"file": file, "description": str(resource.get("description", "")),
+            "columns": {f["name"]: str(f.get("type", "string")) for f in fields},
+            "key": [str(k) for k in key] if isinstance(key, list) else [str(key)] if isinstance(key, str) else []}
+
+
+def _with_fields(table: DataTable, resource: dict, doc: YamlDoc, path: tuple,
+                 problems: list[Problem]) -> DataTable:
+    """The table with its declared fields (formats, constraints) and foreign keys; constraint
+    violations are reported at the CSV row."""
+    import dataclasses
+
+    schema = resource["schema"]
+    fields = {f["name"]: f for f in schema["fields"] if isinstance(f, dict) and isinstance(f.get("name"), str)}
+    for index, (col, field) in enumerate(fields.items()):
+        constraints = field.get("constraints")
+        if isinstance(constraints, dict):
+            problems.extend(constraint_problems(table, col, constraints))
+    foreign = []
+    for i, fk in enumerate(schema.get("foreignKeys") or []):
+        if isinstance(fk, dict) and isinstance(fk.get("reference"), dict):
+            foreign.append((tuple(fk.get("fields") or ()), str(fk["reference"].get("resource", "")),
+                            tuple(fk["reference"].get("fields") or ()), doc.pos(path + ("schema", "foreignKeys", i))))
+    return dataclasses.replace(table, fields=fields, foreign_keys=tuple(foreign))
+
+
+def constraint_problems(table: DataTable, col: str, constraints: dict) -> list[Problem]:
+    """Frictionless constraints (required, unique, enum, minimum, maximum, pattern) of one column."""
+    import re
+
+    problems = []
+    seen: dict[Any, int] = {}
+    pattern = constraints.get("pattern")
+    for row, line in zip(table.rows, table.lines):
+        value = row.get(col)
+        at = SourcePos(table.file, line)
+        where = f"column '{col}'"
+        if value is None or value == "":
+            if constraints.get("required"):
+                problems.append(Problem(at, where, "empty, but data/tables.yaml requires a value"))
+            continue
+        enum = constraints.get("enum")
+        if isinstance(enum, list) and str(value) not in [str(e) for e in enum]:
+            problems.append(Problem(at, where, f"'{value}' is not one of {', '.join(map(str, enum))}"
+                                               f"{_did_you_mean(str(value), [str(e) for e in enum])}"))
+        if not isinstance(value, str):
+            low, high = constraints.get("minimum"), constraints.get("maximum")
+            if isinstance(low, (int, float)) and value < Decimal(str(low)):
+                problems.append(Problem(at, where, f"{value} is below the minimum {low}"))
+            if isinstance(high, (int, float)) and value > Decimal(str(high)):
+                problems.append(Problem(at, where, f"{value} is above the maximum {high}"))
+        if isinstance(pattern, str):
+            try:
+                ok = re.fullmatch(pattern, str(value)) is not None
+            except re.error:
+                ok = True   # validate reports nothing better; frictionless would refuse the pattern
+            if not ok:
+                problems.append(Problem(at, where, f"'{value}' does not have the declared form ({pattern})"))
+        if constraints.get("unique"):
+            if value in seen:
+                problems.append(Problem(at, where, f"'{value}' is also on line {seen[value]} (declared unique)"))
+            seen.setdefault(value, line)
+    return problems
 
 
 # Bump when _load_csv's output changes for the same input: it is part of every table cache key.
@@ -289,7 +363,8 @@ TABLE_CACHE_VERSION = "1"
 
 
 def _load_csv_cached(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
-                     problems: list[Problem], doc: YamlDoc, cache_dir: Path | None) -> DataTable | None:
+                     problems: list[Problem], doc: YamlDoc, cache_dir: Path | None,
+                     decl_path: tuple = ()) -> DataTable | None:
     """_load_csv, remembered by content: only tables that loaded without a problem are cached."""
     import dataclasses
     import hashlib
@@ -297,11 +372,11 @@ def _load_csv_cached(root: Path, rel: str, name: str, decl: dict, decl_pos: Sour
     import pickle
 
     if cache_dir is None:
-        return _load_csv(root, rel, name, decl, decl_pos, problems, doc)
+        return _load_csv(root, rel, name, decl, decl_pos, problems, doc, decl_path)
     try:
         raw = (root / rel).read_bytes()
     except OSError:
-        return _load_csv(root, rel, name, decl, decl_pos, problems, doc)  # reports the problem
+        return _load_csv(root, rel, name, decl, decl_pos, problems, doc, decl_path)  # reports the problem
     declared = {k: v for k, v in decl.items() if k != "rules"}
     h = hashlib.sha256(raw)
     h.update(json.dumps([TABLE_CACHE_VERSION, name, rel, declared], sort_keys=True, default=str).encode())
@@ -315,7 +390,7 @@ def _load_csv_cached(root: Path, rel: str, name: str, decl: dict, decl_pos: Sour
         except Exception:  # a truncated or foreign cache file: read the CSV again
             pass
     before = len(problems)
-    table = _load_csv(root, rel, name, decl, decl_pos, problems, doc)
+    table = _load_csv(root, rel, name, decl, decl_pos, problems, doc, decl_path)
     if table is not None and len(problems) == before:
         gb18030 = not _is_utf8(raw)
         from .files import write_cache
@@ -333,13 +408,13 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
-              problems: list[Problem], doc: YamlDoc) -> DataTable | None:
+              problems: list[Problem], doc: YamlDoc, decl_path: tuple = ()) -> DataTable | None:
     import pandas as pd  # imported here: loading YAML alone should stay cheap
 
     try:
         raw = (root / rel).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
-        problems.append(Problem(doc.pos(("tables", name, "file")), f"tables.{name}.file",
+        problems.append(Problem(doc.pos(decl_path + ("path",)), f"{dotted(decl_path)}.path",
                                 f"data file '{rel}' not found"))
         return None
     try:

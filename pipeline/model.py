@@ -104,7 +104,7 @@ class YamlDoc:
 
 @dataclass(frozen=True)
 class DataTable:
-    """One CSV of ``data/`` as declared in ``data/tables.yaml``.
+    """One CSV of ``data/`` as declared in ``data/tables.yaml`` (a Frictionless resource).
 
     ``rows`` hold the cells as strings, numbers (Decimal) or ints as declared;
     ``lines`` holds each row's line number in the CSV file.
@@ -118,6 +118,10 @@ class DataTable:
     lines: tuple[int, ...]
     decl_pos: SourcePos
     description: str = ""
+    # the declared Table Schema fields, by name (type, constraints, and our unit/decimals/scale/percent)
+    fields: dict[str, dict] = field(default_factory=dict)
+    # (fields, referenced table, referenced fields, where declared) per declared foreign key
+    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...], SourcePos], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -142,36 +142,104 @@ EDITION = {
     },
 }
 
-TABLES = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Data dictionary",
+FIELD_TYPES = ["string", "integer", "number"]
+
+_name = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]*$",
+         "description": "Lower-case letters, digits, _ . - (the Frictionless name rule)."}
+_field_names = {"type": "array", "minItems": 1, "items": _text}
+
+FIELD = {
     "type": "object",
-    "required": ["tables"],
+    "description": "One CSV column (a Frictionless Table Schema field).",
+    "required": ["name", "type"],
     "additionalProperties": False,
     "properties": {
-        "percent_decimals": {"type": "integer", "minimum": 0, "maximum": 4,
-                             "description": "Decimals of computed shares and growth rates (rounded half up)."},
-        "tables": {
+        "name": {**_text, "description": "The column's header in the CSV."},
+        "type": {"enum": FIELD_TYPES, "description": "Cell type."},
+        "format": {"enum": ["default"], "description": "Frictionless format (only 'default')."},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "constraints": {
             "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["file", "columns"],
-                "additionalProperties": False,
-                "properties": {
-                    "file": {"type": "string", "pattern": r"^[^/\\]+\.csv$", "description": "CSV file in data/."},
-                    "description": {"type": "string"},
-                    "key": {"type": "array", "items": {"type": "string"},
-                            "description": "Columns whose values identify a row (checked for duplicates)."},
-                    "columns": {"type": "object", "minProperties": 1,
-                                "additionalProperties": {"enum": ["string", "integer", "number"]},
-                                "description": "Column name → type."},
-                    "rules": {"type": "array", "items": {
-                        "type": "object", "required": ["name", "check"], "additionalProperties": False,
-                        "properties": {"name": _text, "check": {**_text, "description": "A Jinja2 expression that must be true."}},
-                    }},
-                },
+            "description": "Checked for every row (Frictionless constraints).",
+            "additionalProperties": False,
+            "properties": {
+                "required": {"type": "boolean", "description": "No empty cell."},
+                "unique": {"type": "boolean", "description": "No value twice."},
+                "enum": {"type": "array", "minItems": 1, "description": "The only allowed values."},
+                "minimum": {"type": "number"},
+                "maximum": {"type": "number"},
+                "pattern": {"type": "string", "description": "A regular expression the whole cell matches."},
             },
         },
+    },
+}
+
+FOREIGN_KEY = {
+    "type": "object",
+    "description": "Every value of these fields is a value of the referenced resource's fields.",
+    "required": ["fields", "reference"],
+    "additionalProperties": False,
+    "properties": {
+        "fields": _field_names,
+        "reference": {
+            "type": "object", "required": ["resource", "fields"], "additionalProperties": False,
+            "properties": {"resource": {**_text, "description": "Name of another resource."},
+                           "fields": _field_names},
+        },
+    },
+}
+
+RESOURCE = {
+    "type": "object",
+    "description": "One CSV file of data/ (a Frictionless tabular data resource).",
+    "required": ["name", "path", "schema"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {**_name, "description": "The table's name, as templates and blocks call it."},
+        "path": {"type": "string", "pattern": r"^[^/\\]+\.csv$", "description": "CSV file in data/."},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "profile": {"enum": ["tabular-data-resource"]},
+        "format": {"enum": ["csv"]},
+        "mediatype": {"enum": ["text/csv"]},
+        "encoding": {"enum": ["utf-8", "gb18030", "gbk"]},
+        "schema": {
+            "type": "object",
+            "required": ["fields"],
+            "additionalProperties": False,
+            "properties": {
+                "fields": {"type": "array", "minItems": 1, "items": FIELD},
+                "primaryKey": {**_field_names,
+                               "description": "Fields whose values identify a row (checked for duplicates)."},
+                "foreignKeys": {"type": "array", "items": FOREIGN_KEY},
+                "missingValues": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "rules": {"type": "array", "items": {
+            "type": "object", "required": ["name", "check"], "additionalProperties": False,
+            "properties": {"name": _text, "check": {**_text, "description": "A Jinja2 expression that must be true."}},
+        }},
+    },
+}
+
+TABLES = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Data dictionary (a Frictionless Data Package)",
+    "type": "object",
+    "required": ["resources"],
+    "additionalProperties": False,
+    "properties": {
+        "name": _name,
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "profile": {"enum": ["tabular-data-package", "data-package"]},
+        "version": {"type": "string"},
+        "licenses": {"type": "array"},
+        "sources": {"type": "array"},
+        "percent_decimals": {"type": "integer", "minimum": 0, "maximum": 4,
+                             "description": "Decimals of computed shares and growth rates (rounded half up)."},
+        "resources": {"type": "array", "minItems": 1, "items": RESOURCE},
     },
 }
 

@@ -15,6 +15,10 @@ from .load import dotted
 from .model import Problem, Project, SourcePos, YamlDoc
 from .schema import CHAPTER, EDITION, TABLES
 
+# the data dictionary's keys before it spoke the Frictionless vocabulary, and what they are now called
+_FRICTIONLESS_NAMES = {"tables": "resources", "file": "path", "key": "schema.primaryKey",
+                       "columns": "schema.fields"}
+
 _validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES)}
 
 
@@ -28,6 +32,7 @@ def validate_project(project: Project) -> list[Problem]:
         return problems  # cross-references need well-formed documents
     problems += _chapter_numbers(project)
     problems += _references(project)
+    problems += _table_keys(project)
     return problems
 
 
@@ -47,6 +52,8 @@ def _explain(doc: YamlDoc, error: jsonschema.ValidationError, schema: dict) -> I
         allowed = list(error.schema.get("properties", {}))
         for extra in sorted(set(error.instance) - set(allowed), key=str):
             close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.5)
+            if schema is TABLES and extra in _FRICTIONLESS_NAMES:
+                close = [_FRICTIONLESS_NAMES[extra]]
             hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed: {', '.join(allowed)}"
             yield Problem(doc.key_pos(path + (extra,)), dotted(path + (extra,)), f"unknown key{hint}")
         return
@@ -163,6 +170,57 @@ def _references(project: Project) -> list[Problem]:
                 at = doc.key_pos(base + (field, column)) if field in ("columns", "where") else doc.pos(base + (field,))
                 problems.append(Problem(at, dotted(base + (field,)),
                                         f"table '{spec['table']}' ({table.file}) has no column '{column}'{hint}"))
+    return problems
+
+
+def _table_keys(project: Project) -> list[Problem]:
+    """primaryKey and foreignKeys name declared fields and resources; every foreign key value
+    exists in the table it refers to (reported at the CSV row)."""
+    problems = []
+    doc = project.tables_doc
+    for index, resource in enumerate(doc.data["resources"]):
+        base = ("resources", index, "schema")
+        declared = [f["name"] for f in resource["schema"]["fields"]]
+        names = [(("primaryKey", i), c) for i, c in enumerate(resource["schema"].get("primaryKey") or [])]
+        for k, fk in enumerate(resource["schema"].get("foreignKeys") or []):
+            names += [(("foreignKeys", k, "fields", i), c) for i, c in enumerate(fk["fields"])]
+        for path, column in names:
+            if column not in declared:
+                problems.append(Problem(doc.pos(base + path), dotted(base + path),
+                                        f"'{column}' is not a field of {resource['name']}{_hint(column, declared)}"))
+        for k, fk in enumerate(resource["schema"].get("foreignKeys") or []):
+            ref = fk["reference"]
+            at = base + ("foreignKeys", k, "reference")
+            target = project.tables.get(ref["resource"])
+            if target is None:
+                problems.append(Problem(doc.pos(at + ("resource",)), dotted(at + ("resource",)),
+                                        f"no resource '{ref['resource']}' in data/tables.yaml"
+                                        f"{_hint(ref['resource'], project.tables)}"))
+                continue
+            for i, column in enumerate(ref["fields"]):
+                if column not in target.columns:
+                    problems.append(Problem(doc.pos(at + ("fields", i)), dotted(at + ("fields", i)),
+                                            f"'{column}' is not a field of {target.name}{_hint(column, target.columns)}"))
+            if len(ref["fields"]) != len(fk["fields"]):
+                problems.append(Problem(doc.pos(at), dotted(at), "as many fields as the foreign key has are needed"))
+    if problems:
+        return problems
+    for table in project.tables.values():
+        for columns, target_name, target_columns, _ in table.foreign_keys:
+            target = project.tables.get(target_name)
+            if target is None:
+                continue
+            known = {tuple(str(r.get(c)) for c in target_columns) for r in target.rows}
+            for row, line in zip(table.rows, table.lines):
+                values = tuple(row.get(c) for c in columns)
+                if any(v is None or v == "" for v in values):
+                    continue   # an empty cell refers to nothing (Frictionless: null)
+                if tuple(map(str, values)) not in known:
+                    shown = ", ".join(map(str, values))
+                    hint = _hint(shown, [", ".join(k) for k in known]) if len(columns) == 1 else ""
+                    problems.append(Problem(SourcePos(table.file, line), f"column '{', '.join(columns)}'",
+                                            f"'{shown}' is not in {target.name}.{'+'.join(target_columns)} "
+                                            f"({target.file}; a declared foreign key){hint}"))
     return problems
 
 

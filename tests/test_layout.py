@@ -20,9 +20,10 @@ def test_long_table_continues_with_xubiao_caption_and_repeated_header(project):
                                                 for i in range(1, 91)]
     (project / "data" / "long_policies.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     tables = yaml.safe_load((project / "data" / "tables.yaml").read_text(encoding="utf-8"))
-    tables["tables"]["long_policies"] = {"file": "long_policies.csv", "key": ["order"],
-                                         "columns": {"order": "integer", "title": "string",
-                                                     "doc_number": "string", "year": "integer"}}
+    tables["resources"].append({"name": "long_policies", "path": "long_policies.csv", "schema": {
+        "fields": [{"name": "order", "type": "integer"}, {"name": "title", "type": "string"},
+                   {"name": "doc_number", "type": "string"}, {"name": "year", "type": "integer"}],
+        "primaryKey": ["order"]}})
     (project / "data" / "tables.yaml").write_text(yaml.safe_dump(tables, allow_unicode=True, sort_keys=False),
                                                   encoding="utf-8")
     _append_blocks(project, "10-alliance.yaml", [{"table": {
