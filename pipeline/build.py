@@ -144,7 +144,7 @@ def render_pdf(project: Project, document: ResolvedDocument, target: Path, optio
     log.info("charts: %d drawn, %d from cache", drawn, len(figures) - drawn)
     with atomic_output(target) as out:
         hashed = _HashingWriter(out)
-        pages = typeset_document(document, by_id, project.fonts, hashed)
+        pages = typeset_document(document, by_id, project.fonts, hashed, cache_dir(options))
     city = document.city_profile.id if document.city_profile is not None else None
     result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
     return replace(result, city=city, sha256=hashed.hexdigest(),

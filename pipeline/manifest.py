@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
-from .files import write_cache
+from .cachestore import CacheStore, cache_secret
 from .model import BuildResult, Project
 
 log = logging.getLogger(__name__)
@@ -48,15 +48,13 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
     if cache_dir is None or st.st_size < (1 << 20):
         return _file_digest(str(path), st.st_size, st.st_mtime_ns)
     key = hashlib.sha256(f"{Path(path).name}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:24]
-    cached = Path(cache_dir) / f"sha256-{key}.txt"
-    try:
-        digest = cached.read_text(encoding="ascii").strip()
-        if len(digest) == 64:
-            return digest
-    except OSError:
-        pass
+    store = CacheStore(Path(cache_dir), cache_secret(Path(cache_dir).parent))  # sealed: see cachestore.py
+    name = f"sha256-{key}.txt"
+    cached = store.get(name)
+    if cached is not None and len(cached.strip()) == 64:
+        return cached.strip().decode("ascii")
     digest = _file_digest(str(path), st.st_size, st.st_mtime_ns)
-    write_cache(cached, digest.encode("ascii"))  # a read-only cache only costs the hashing next time
+    store.put(name, digest.encode("ascii"))  # a read-only cache only costs the hashing next time
     return digest
 
 

@@ -286,11 +286,12 @@ class ResolvedDocument:
 
 @dataclass(frozen=True)
 class ChartImage:
-    """A rendered chart: an SVG file and its size in points."""
+    """A rendered chart: its SVG (the bytes, read and verified once, and the cache file) and size in points."""
 
     path: Path
     width: float
     height: float
+    svg: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)

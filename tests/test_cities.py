@@ -351,13 +351,12 @@ def test_concurrent_builds_share_the_cache_safely(project, cities_build):
     assert not [c for c in cached if c.name.endswith(".tmp")]  # no half-written cache files
     svgs = [c for c in cached if c.suffix == ".svg"]
     assert svgs and all(c.read_bytes().rstrip().endswith(b"</svg>") for c in svgs)
-    import pickle
-
-    drawings = [c for c in cached if c.suffix == ".rlg"]  # the typesetter's parsed charts
-    # every parsed drawing belongs to a cached SVG (the common city chart, only recoloured for
-    # the excerpt, is cached as SVG but never typeset itself) and loads whole
-    assert drawings and {d.name.split(".")[0] for d in drawings} <= {c.stem for c in svgs}
-    assert all(pickle.loads(d.read_bytes()) is not None for d in drawings)
+    drawings = list((project / "output" / ".cache" / "drawings").glob("*.json"))  # the typesetter's parsed charts
+    assert drawings and all(d.read_bytes().startswith(b'{"format":') for d in drawings)
+    # every entry has its seal, and nothing else (no pickle) is in the cache
+    entries = [c for c in (project / "output" / ".cache").rglob("*") if c.is_file() and c.suffix != ".table"]
+    assert {c.suffix for c in entries} <= {".svg", ".json", ".txt", ".mac"}, entries
+    assert {c for c in entries if c.suffix != ".mac"} == {c.with_suffix("") for c in entries if c.suffix == ".mac"}
     manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pdfs"]["cities/dalian.pdf"]["sha256"] == _sha(pdf)
 

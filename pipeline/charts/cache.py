@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from ..files import write_atomically
+from ..cachestore import CacheStore, cache_secret
 from ..model import ChartImage, ChartSpec
 from .draw import _draw
 from .recolour import _highlight_barh
@@ -53,26 +53,50 @@ def font_stamp(font_paths: list[Path]) -> str:
 
 def render_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path,
                   cache_dir: Path) -> tuple[list[ChartImage], int]:
-    """Return one ChartImage per spec (same order) and how many were drawn (not cached)."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    """Return one ChartImage per spec (same order) and how many were drawn (not cached).
+
+    ``cache_dir`` is the chart store (``output/.cache/charts``): an SVG is used
+    only if its seal verifies and it is a whole SVG document; else it is drawn
+    again and replaces the entry (see pipeline/cachestore.py).
+    """
+    store = CacheStore(cache_dir, cache_secret(Path(cache_dir).parent))
     stamp = font_stamp([sans_font, sans_bold_font])
     version = _matplotlib_version()
     images: list[ChartImage] = []
     drawn = 0
     for spec in specs:
+        svg, spec_drawn = _chart_svg(spec, store, stamp, version, sans_font, sans_bold_font)
+        drawn += spec_drawn
         key = cache_key(spec, stamp, version)
-        path = cache_dir / f"{key}.svg"
-        size = (WIDTH_PT, _height(spec))
-        if not path.is_file():
-            if spec.kind == "barh" and spec.highlight:
-                # a city's copy of the city chart is the common chart recoloured, not drawn
-                # again: matplotlib would spend as long on it as on the whole chart
-                base, base_drawn = render_charts([replace(spec, highlight=())], sans_font, sans_bold_font, cache_dir)
-                svg = _highlight_barh(base[0].path.read_bytes(), spec)
-                drawn += base_drawn
-            else:
-                svg = _draw(spec, sans_font, sans_bold_font, size)
-                drawn += 1
-            write_atomically(path, svg)  # several builds may share the cache
-        images.append(ChartImage(path, *size))
+        images.append(ChartImage(store.path(f"{key}.svg"), WIDTH_PT, _height(spec), svg))
     return images, drawn
+
+
+def _chart_svg(spec: ChartSpec, store: CacheStore, stamp: str, version: str, sans_font: Path,
+               sans_bold_font: Path) -> tuple[bytes, int]:
+    """The chart's SVG, from the store when it verifies, else drawn (and stored); and how many were drawn."""
+    name = f"{cache_key(spec, stamp, version)}.svg"
+    svg = store.get(name)
+    if svg is not None and _whole_svg(svg):
+        return svg, 0
+    if spec.kind == "barh" and spec.highlight:
+        # a city's copy of the city chart is the common chart recoloured, not drawn
+        # again: matplotlib would spend as long on it as on the whole chart
+        base, drawn = _chart_svg(replace(spec, highlight=()), store, stamp, version, sans_font, sans_bold_font)
+        svg = _highlight_barh(base, spec)
+    else:
+        svg = _draw(spec, sans_font, sans_bold_font, (WIDTH_PT, _height(spec)))
+        drawn = 1
+    store.put(name, svg)  # sealed; several builds may share the cache
+    return svg, drawn
+
+
+def _whole_svg(svg: bytes) -> bool:
+    """A sealed entry is ours, but parse it anyway: an entry that is not one SVG document is made again."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:
+        return False
+    return root.tag == "{http://www.w3.org/2000/svg}svg"

@@ -11,6 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from .. import __version__
+from ..cachestore import open_store
 from ..model import ChartImage, ResolvedDocument, TextRun
 from .fonts import register_fonts
 from .paragraph import CJKParagraph
@@ -139,7 +140,7 @@ def _document_date(epoch: int):
 
 
 def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], font_files: dict[str, Path],
-                     out) -> int:
+                     out, cache_dir: Path | None = None) -> int:
     """Lay out the document in one pass and write it to ``out``; returns the page count.
 
     One pass is enough because nothing before the body depends on page numbers
@@ -150,7 +151,7 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
 
     register_fonts(font_files)
     ed = document.edition
-    state = LayoutState()
+    state = LayoutState(drawing_cache=open_store(cache_dir, "drawings") if cache_dir is not None else None)
     buf = io.BytesIO()
     with _document_date(document.epoch):
         doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,

@@ -1,44 +1,49 @@
 """Figures: the chart drawing (vector, from the chart stage's SVG), caption and source line."""
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
-from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
-from ..files import write_cache
+from ..cachestore import CacheStore
 from ..model import ChartImage, Figure, TextRun
+from . import drawings
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .styles import CAPTION, SANS, SANS_BOLD, SOURCE_NOTE
 
-_drawings: dict[Path, object] = {}
+_drawings: dict[str, object] = {}
 
 
-def _svg_drawing(path: Path):
-    """The chart's SVG as a ReportLab drawing: parsed once per process, and kept beside the SVG.
+def chart_drawing(image: ChartImage, store: CacheStore | None):
+    """The chart's SVG as a ReportLab drawing: parsed once per process, and kept as JSON in the cache.
 
-    svglib takes 20–80 ms a chart; the pickled drawing loads in about 1 ms, so a
-    warm build does not parse SVG at all.  The pickle's name carries the SVG's
-    content-hash name and the ReportLab and svglib versions, so it can never be
-    stale; it lives in our own cache folder (output/.cache), like the SVG.
+    The cache entry is named by the SVG's own hash and the ReportLab and svglib
+    versions, so it can never be stale; it is plain JSON in a closed format
+    (drawings.py), sealed like every cache entry (cachestore.py): one that does
+    not verify or does not load is made again from the SVG.
     """
-    if path not in _drawings:
-        import pickle
-
-        pickled = path.with_name(f"{path.stem}.{_drawing_stamp()}.rlg")
+    digest = hashlib.sha256(image.svg).hexdigest()
+    if digest not in _drawings:
+        name = f"{digest[:32]}.{_drawing_stamp()}.json"
         drawing = None
-        if pickled.is_file():
+        data = store.get(name) if store is not None else None
+        if data is not None:
             try:
-                drawing = pickle.loads(pickled.read_bytes())
-            except Exception:  # a truncated or foreign cache file: parse the SVG again
+                drawing = drawings.loads(data)
+            except ValueError:  # sealed by us but not loadable (an older format): parse the SVG again
                 drawing = None
         if drawing is None:
-            drawing = _parse_svg(path)
-            write_cache(pickled, pickle.dumps(drawing, protocol=pickle.HIGHEST_PROTOCOL))
-        _drawings[path] = drawing
-    return _drawings[path]
+            drawing = _parse_svg(image.svg)
+            if store is not None:
+                try:
+                    store.put(name, drawings.dumps(drawing))
+                except drawings.NotSerialisable:  # a shape outside the format: parse it next time too
+                    pass
+        _drawings[digest] = drawing
+    return _drawings[digest]
 
 
 @lru_cache(maxsize=None)
@@ -47,10 +52,10 @@ def _drawing_stamp() -> str:
 
     from reportlab import Version
 
-    return f"rl{Version}-svglib{version('svglib')}"
+    return f"rl{Version}-svglib{version('svglib')}-json{drawings.FORMAT}"
 
 
-def _parse_svg(path: Path):
+def _parse_svg(svg: bytes):
     from svglib.fonts import get_global_font_map
     from svglib.svglib import svg2rlg
 
@@ -62,7 +67,11 @@ def _parse_svg(path: Path):
         font_map._map[font_map.build_internal_name(family, weight, "normal")] = {
             "svg_family": family, "svg_weight": weight, "svg_style": "normal", "rlgFont": name, "exact": True}
         font_map._family_index.setdefault(family.lower(), family)
-    return svg2rlg(str(path))
+    import io
+
+    # from bytes, not a path: the SVG can name no other file (svglib resolves references
+    # relative to a source path), and entities stay unresolved (svglib's default)
+    return svg2rlg(io.BytesIO(svg))
 
 
 class FigureBlock(Flowable):
@@ -71,7 +80,7 @@ class FigureBlock(Flowable):
     def __init__(self, figure: Figure, image: ChartImage, key: str, state: "LayoutState"):
         super().__init__()
         self.figure, self.key, self.state = figure, key, state
-        self.drawing = _svg_drawing(image.path)
+        self.drawing = chart_drawing(image, state.drawing_cache)
         self.img_w, self.img_h = image.width, image.height
         self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), CAPTION)
         self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..cachestore import CacheStore
     from .toc import TocList
 
 
@@ -27,6 +28,7 @@ class LayoutState:
     body_start: int | None = None
     running_title: str = ""
     deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
+    drawing_cache: "CacheStore | None" = None   # where parsed charts are kept between builds
 
     def record(self, key: str, page: int) -> None:
         self.pages.setdefault(key, page)

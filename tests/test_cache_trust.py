@@ -1,0 +1,142 @@
+"""The cache is data someone else may have written (CI restores output/.cache): it must never run
+code, and never be believed over the inputs it claims to come from.
+
+Each build runs in a fresh process, as a user's would: nothing is remembered in memory.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from conftest import ROOT, copy_project
+
+
+class _Payload:
+    """A pickle that, when loaded, creates a file: proof that the cache ran code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def _build(project: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("WHITEPAPER_CACHE_SECRET", None)
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--project", str(project)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A project built once (cold): its root and the PDF's bytes."""
+    root = copy_project(tmp_path_factory.mktemp("cache-trust") / "project")
+    result = _build(root)
+    assert result.returncode == 0, result.stderr
+    return root, (root / "output" / "whitepaper-2008.pdf").read_bytes()
+
+
+def _cache(root: Path) -> Path:
+    return root / "output" / ".cache"
+
+
+def _pdf_text(pdf: Path) -> str:
+    with pymupdf.open(pdf) as doc:
+        return "".join(page.get_text() for page in doc)
+
+
+def test_pickles_in_the_cache_never_run(built, tmp_path):
+    root, clean = built
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Payload(marker))
+    charts = _cache(root) / "charts"
+    # where earlier versions kept the parsed drawings: <chart key>.<ReportLab and svglib versions>.rlg
+    from importlib.metadata import version
+
+    from reportlab import Version
+
+    stamp = f"rl{Version}-svglib{version('svglib')}"
+    for svg in charts.glob("*.svg"):
+        (charts / f"{svg.stem}.{stamp}.rlg").write_bytes(payload)
+    result = _build(root)
+    assert not marker.exists()
+    assert result.returncode == 0, result.stderr
+    # now every cache file (entries and seals alike) is a pickle
+    poisoned = 0
+    for path in _cache(root).rglob("*"):
+        if path.is_file() and path.suffix != ".table":  # tables: replaced by plain data on its own branch
+            path.write_bytes(payload)
+            poisoned += 1
+    assert poisoned > 12
+    result = _build(root)
+    assert not marker.exists()
+    assert result.returncode == 0, result.stderr
+    # and the cache only ever cost time: the PDF is the one the inputs make
+    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+
+
+def _entry_showing(charts: Path, text: bytes) -> Path:
+    found = [svg for svg in charts.glob("*.svg") if text in svg.read_bytes()]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_poisoned_chart_is_drawn_again_from_the_data(built):
+    root, clean = built
+    charts = _cache(root) / "charts"
+    # the pie chart's label for data/market.csv's 2007 ITO value (90.4)
+    svg = _entry_showing(charts, "90.4 亿美元（59.5%）".encode())
+    svg.write_bytes(svg.read_bytes().replace("90.4 亿美元".encode(), "9999 亿美元".encode()))
+    # no parsed drawing to fall back on (a cache restored from elsewhere need not have one)
+    for parsed in list(charts.glob("*.rlg")) + list((_cache(root) / "drawings").glob("*")):
+        parsed.unlink()
+    result = _build(root)
+    assert result.returncode == 0, result.stderr
+    text = _pdf_text(root / "output" / "whitepaper-2008.pdf")
+    assert "9999" not in text
+    assert "90.4 亿美元（59.5%）" in text
+    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+    assert b"9999" not in svg.read_bytes()  # and the entry was replaced
+
+
+def test_a_sealed_entry_under_another_name_is_not_believed(built):
+    """Swapping two charts' files (each with its own seal) must not swap the charts."""
+    root, clean = built
+    charts = _cache(root) / "charts"
+    pie = _entry_showing(charts, "90.4 亿美元（59.5%）".encode())
+    other = next(svg for svg in sorted(charts.glob("*.svg")) if svg != pie)
+    for suffix in ("", ".mac"):
+        a, b = Path(f"{pie}{suffix}"), Path(f"{other}{suffix}")
+        data_a, data_b = a.read_bytes(), b.read_bytes()
+        a.write_bytes(data_b)
+        b.write_bytes(data_a)
+    for parsed in (_cache(root) / "drawings").glob("*"):
+        parsed.unlink()
+    result = _build(root)
+    assert result.returncode == 0, result.stderr
+    assert "2 charts drawn" in result.stdout, result.stdout
+    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+
+
+def test_a_truncated_chart_is_drawn_again(built):
+    root, clean = built
+    charts = _cache(root) / "charts"
+    for svg in charts.glob("*.svg"):
+        data = svg.read_bytes()
+        svg.write_bytes(data[: len(data) // 2])
+    for parsed in (_cache(root) / "drawings").glob("*"):
+        data = parsed.read_bytes()
+        parsed.write_bytes(data[: len(data) // 2])
+    result = _build(root)
+    assert result.returncode == 0, result.stderr
+    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+    # and the next build finds whole entries again: nothing to draw
+    result = _build(root)
+    assert result.returncode == 0 and "0 charts drawn" in result.stdout, result.stdout + result.stderr
