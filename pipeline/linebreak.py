@@ -16,7 +16,12 @@ W3C clreq and GB/T 15834-2011):
   by a unit (``152 亿美元``) breaks only as a last resort;
 * R4 justification: every line but the last ends exactly at ``width``; slack
   goes evenly into the gaps between units (never inside a word);
-* R5 punctuation compression, "compress first, push out second";
+* R5 punctuation compression: a closing mark before another full-width mark
+  (``），`` ``》（`` ``”。``), an opening mark before another (``（《``) and a
+  closing mark at a line end are always ½ em,
+  so a pair is 1½ em wherever it falls; the R6 gaps and Latin spaces shrink
+  next, before anything is pushed to the next line ("compress first, push
+  out second");
 * R6 ¼ em CJK–Latin gap (shrink to ⅛ em, stretch to ⅓ em);
 * R8 the last line holds at least two non-punctuation characters.
 
@@ -54,10 +59,10 @@ Known limits
   made of one split word is letter-spaced as a last resort.
 * A glyph wider than the measure (or a first indent larger than the width)
   overflows: one glyph per line, never an endless loop.
-* Opening marks are never compressed (only closing marks lose their blank
-  right half), middle dots (·) and dashes are never compressed; a closing
-  mark at a line end is compressed only as far as needed to fit (otherwise
-  it keeps its full em).
+* A lone opening mark is never compressed (not even at a line start);
+  middle dots (·) and dashes are never compressed.  Compression is fixed,
+  not elastic: a closing mark followed by another full-width mark, and a
+  closing mark that ends a line, are always ½ em.
 * No hyphenation: a Latin word longer than a line is cut at a character
   without adding a hyphen (the text must not change).
 * Full width is judged from the advance (> 0.75 em): proportional quotes
@@ -334,7 +339,6 @@ def break_lines(
 
     nxt = list(range(n + 1))  # next non-space index at or after i
     g = [0.0] * n  # implicit R6 gap after char i
-    psh = [0.0] * n  # R5 pair compression of char i (line interior)
     gsh = [0.0] * n  # R6 gap / space shrink of char i (line interior)
     esh = [0.0] * n  # R5 compression when char i ends a line
     sw = [1.0] * n  # stretch weight of the gap after char i (0: none)
@@ -431,11 +435,25 @@ def break_lines(
                     gsh[b] = (CJK_LATIN_GAP - CJK_LATIN_GAP_MIN) * hs
                     scap[b] = (CJK_LATIN_GAP_MAX - CJK_LATIN_GAP) * hs
             elif c == _CLO and (cn == _CLO or cn == _OPN):
-                # R5: a pair of adjacent full-width marks loses 1/2 em (the
-                # closing mark's blank right half).
+                # R5: two adjacent full-width marks are always set as a pair in
+                # 1 1/2 em: the closing mark loses its blank right half for good
+                # (wherever the pair falls, so the same pair looks the same on
+                # every line).
                 if esh[b] and a[r] > FULLWIDTH_MIN * size[r]:
-                    psh[b] = esh[b]
-            adj[b] = psh[b] - g[b] + gsh[b] - esh[b]
+                    a[b] -= esh[b]
+                    esh[b] = 0.0
+                    # justification does not open the pair up: no stretch
+                    # inside it or right after it
+                    sw[b] = 0.0
+                    sw[r] = 0.0
+            elif c == _OPN and cn == _OPN and a[b] > FULLWIDTH_MIN * size[b] \
+                    and a[r] > FULLWIDTH_MIN * size[r]:
+                # R5: two opening marks (（《): the second one's blank left half
+                # overlaps the first one's right half, which carries its ink
+                a[b] -= 0.5 * size[b]
+                sw[b] = 0.0
+                sw[r] = 0.0
+            adj[b] = -g[b] + gsh[b] - esh[b]
         chr_ = chars[r]
         if ch in NO_BREAK_GLUE or chr_ in NO_BREAK_GLUE:
             tier[b + 1] = 3  # no-break space / word joiner
@@ -474,12 +492,12 @@ def break_lines(
     W = [0.0]
     W.extend(accumulate(map(add, a, g)))
     SH = [0.0]
-    SH.extend(accumulate(map(add, psh, gsh)))
+    SH.extend(accumulate(gsh))
     WS = list(map(sub, W, SH))
     # F[e]: the narrowest width of chars [0, e) as one line ending at e-1, so
     # that a line [s, e) fits iff F[e] - WS[s] <= avail.  F is
     # non-decreasing (advance >= end compression, gap >= its shrink, ...).
-    # adj[i] = psh - g + gsh - esh of char i (0 for spaces: a space never
+    # adj[i] = -g + gsh - esh of char i (0 for spaces: a space never
     # ends a line, it stays shrunk) was filled in step 3.
     F = [float("-inf")]
     F.extend(map(add, WS[1:], adj))
@@ -578,10 +596,12 @@ def break_lines(
         x0 = first_indent if li == 0 else 0.0
         avail = width - x0
         advs = list(map(add, a[s:e], g[s:e]))
-        advs[-1] = a[e - 1]
-        slack = avail - (W[e] - W[s] - g[e - 1])
+        # R5, one rule for every line end: a closing mark ending a line is set
+        # in 1/2 em (its blank right half dropped), needed or not.
+        advs[-1] = a[e - 1] - esh[e - 1]
+        slack = avail - (W[e] - W[s] - g[e - 1] - esh[e - 1])
         if slack < -_EPS:
-            _shrink(advs, s, e, -slack, psh, gsh, esh)
+            _shrink(advs, e - s, -slack, gsh[s : e - 1])
         elif slack > _EPS and justify and not is_last:
             _stretch(advs, s, e, slack, sw, scap)
         glyphs = tuple(map(_new_glyph, chars[s:e], rix[s:e], accumulate(advs, initial=x0), advs))
@@ -597,36 +617,17 @@ def break_lines(
     return out
 
 
-def _shrink(
-    advs: list[float],
-    s: int,
-    e: int,
-    need: float,
-    psh: list[float],
-    gsh: list[float],
-    esh: list[float],
-) -> None:
-    """R5 "compress first": punctuation first, then R6 gaps and spaces."""
-    pp = psh[s : e - 1]
-    pt = sum(pp) + esh[e - 1]
-    if pt > 0.0:
-        f = need / pt
+def _shrink(advs: list[float], count: int, need: float, gsh: list[float]) -> None:
+    """R5 "compress first": punctuation is already at its narrowest (pairs and
+    the line-end mark), so what is left to shrink is the R6 gaps and spaces."""
+    gt = sum(gsh)
+    if gt > 0.0 and count > 1:
+        f = need / gt
         if f > 1.0:
             f = 1.0
-        last = advs[-1] - esh[e - 1] * f
-        advs[:-1] = [x - p * f for x, p in zip(advs, pp)]
+        last = advs[-1]
+        advs[:-1] = [x - q * f for x, q in zip(advs, gsh)]
         advs[-1] = last
-        need -= pt * f
-    if need > _EPS:
-        gg = gsh[s : e - 1]
-        gt = sum(gg)
-        if gt > 0.0:
-            f = need / gt
-            if f > 1.0:
-                f = 1.0
-            last = advs[-1]
-            advs[:-1] = [x - q * f for x, q in zip(advs, gg)]
-            advs[-1] = last
 
 
 def _short_unit(chars: list[str], cls: list[int], r: int) -> bool:

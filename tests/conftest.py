@@ -65,6 +65,17 @@ def edition_pdf(edition):
     doc.close()
 
 
+@pytest.fixture(scope="session")
+def cities_build(tmp_path_factory):
+    """The edition, then all 20 excerpts with -j 2 from a cold cache: (project root, {city: CityOutcome})."""
+    root = copy_project(tmp_path_factory.mktemp("cities"))
+    build(Options(project=root))
+    from pipeline.batch import build_cities
+
+    outcomes = build_cities(Options(project=root), jobs=2)
+    return root, {o.city: o for o in outcomes}
+
+
 @pytest.fixture
 def project(tmp_path) -> Path:
     return copy_project(tmp_path / "project")

@@ -47,15 +47,6 @@ def _warm_copy(dest, cities_build):
 
 
 @pytest.fixture(scope="session")
-def cities_build(tmp_path_factory):
-    """The edition, then all 20 excerpts with -j 2 from a cold cache: (project root, {city: CityOutcome})."""
-    root = copy_project(tmp_path_factory.mktemp("cities"))
-    build(Options(project=root))
-    outcomes = build_cities(Options(project=root), jobs=2)
-    return root, {o.city: o for o in outcomes}
-
-
-@pytest.fixture(scope="session")
 def excerpt_texts(cities_build):
     root, outcomes = cities_build
     texts = {}

@@ -568,3 +568,35 @@ def _next_nonspace(s: str, p: int) -> int:
     while p < len(s) and s[p] == " ":
         p += 1
     return p
+
+
+def _pair_advance(glyphs, k):
+    """x of the glyph after the pair minus x of the pair's first mark, in em."""
+    return (glyphs[k + 2].x - glyphs[k].x) / EM
+
+
+@pytest.mark.parametrize("text, k", [
+    ("一二》（三四", 2), ("一二）、三四", 2), ("一二、《三四", 2), ("一二）》三四", 2), ("一二”。三四", 2),
+    ("一二（《三四", 2),
+])
+def test_a_pair_of_marks_is_always_one_and_a_half_em(text, k):
+    # on a roomy, justified line too: the pair is not opened up by the stretch
+    lines = lay(text + "五六七八九十" + text, 30)
+    for g in (lines[0].glyphs, ):
+        assert _pair_advance(g, k) == pytest.approx(1.5)
+        assert _pair_advance(g, k + 12) == pytest.approx(1.5)
+    lines = lay("甲乙丙丁戊己庚辛" + text + "五六七八九十" + text, 10)
+    for line in lines:
+        gl = line.glyphs
+        for i in range(len(gl) - 2):
+            if gl[i].char in "》）、”（" and gl[i + 1].char in "（、《》。":
+                assert _pair_advance(gl, i) == pytest.approx(1.5, abs=1e-6), [g.char for g in gl]
+
+
+def test_a_closing_mark_at_a_line_end_is_always_half_an_em():
+    # roomy or tight, the line-end comma is ½ em and the line is flush with the measure
+    for width in (6.0, 5.5):
+        line = lay("一二三四五，六七八九十", width)[0]
+        assert line.glyphs[-1].char == "，"
+        assert line.glyphs[-1].advance == pytest.approx(0.5 * EM)
+        assert line.width == pytest.approx(width * EM)
