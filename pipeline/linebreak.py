@@ -442,17 +442,13 @@ def break_lines(
                 if esh[b] and a[r] > FULLWIDTH_MIN * size[r]:
                     a[b] -= esh[b]
                     esh[b] = 0.0
-                    # justification does not open the pair up: no stretch
-                    # inside it or right after it
-                    sw[b] = 0.0
-                    sw[r] = 0.0
+                    sw[b] = 0.0  # justification does not open the pair up
             elif c == _OPN and cn == _OPN and a[b] > FULLWIDTH_MIN * size[b] \
                     and a[r] > FULLWIDTH_MIN * size[r]:
                 # R5: two opening marks (（《): the second one's blank left half
                 # overlaps the first one's right half, which carries its ink
                 a[b] -= 0.5 * size[b]
                 sw[b] = 0.0
-                sw[r] = 0.0
             adj[b] = -g[b] + gsh[b] - esh[b]
         chr_ = chars[r]
         if ch in NO_BREAK_GLUE or chr_ in NO_BREAK_GLUE:

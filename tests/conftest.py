@@ -89,7 +89,10 @@ FOOTER_TOP = 842 - 60
 def body_text(page) -> str:
     """The page's text inside the text block, lines joined without separators."""
     rect = pymupdf.Rect(0, HEADER_BOTTOM, page.rect.width, FOOTER_TOP)
-    return page.get_text("text", clip=rect).replace("\n", "")
+    # TEXT_INHIBIT_SPACES: only the glyphs in the PDF (our spaces are real glyphs), no space guessed
+    # from a wide gap in a loosely justified line
+    flags = pymupdf.TEXTFLAGS_TEXT | pymupdf.TEXT_INHIBIT_SPACES
+    return page.get_text("text", clip=rect, flags=flags).replace("\n", "")
 
 
 def document_text(doc) -> str:

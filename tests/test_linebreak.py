@@ -571,8 +571,8 @@ def _next_nonspace(s: str, p: int) -> int:
 
 
 def _pair_advance(glyphs, k):
-    """x of the glyph after the pair minus x of the pair's first mark, in em."""
-    return (glyphs[k + 2].x - glyphs[k].x) / EM
+    """The first mark's advance plus the second's natural em (or less, when it is compressed)."""
+    return (glyphs[k + 1].x - glyphs[k].x + min(EM, glyphs[k + 2].x - glyphs[k + 1].x)) / EM
 
 
 @pytest.mark.parametrize("text, k", [

@@ -19,8 +19,10 @@ PAIR_LIMIT = 1.55      # em: two adjacent marks set as a pair take 1½ em (R5), 
 def punctuation_pairs(pdf_path) -> list[tuple[float, str, int, str]]:
     """(advance in em, the two marks, page, line text) of every two adjacent full-width marks on a line.
 
-    The pair's advance runs from the first mark's origin to the origin of the glyph after the pair;
-    at a line end, to the second mark's ½ em (a closing mark) or full em (an opening one)."""
+    The pair's advance is the first mark's advance read back from the positions (origin to origin)
+    plus the second mark's width: its glyph box, or less when the glyph after it starts sooner
+    (a third mark); at a line end a closing mark counts ½ em. Justification may add space after
+    the pair like after any character, so that gap is not counted."""
     out = []
     for line in pdf_lines(pdf_path):
         chars = line.visible
@@ -28,10 +30,10 @@ def punctuation_pairs(pdf_path) -> list[tuple[float, str, int, str]]:
             a, b = chars[k], chars[k + 1]
             if a.c in CLOSING | OPENING and b.c in CLOSING | OPENING:
                 if k + 2 < len(chars):
-                    end = chars[k + 2].x0
+                    second = min(b.x1 - b.x0, chars[k + 2].x0 - b.x0)
                 else:
-                    end = b.x0 + (0.5 if b.c in CLOSING else 1.0) * b.size
-                out.append(((end - a.x0) / a.size, a.c + b.c, line.page + 1, line.text))
+                    second = (0.5 if b.c in CLOSING else 1.0) * b.size
+                out.append(((b.x0 - a.x0 + second) / a.size, a.c + b.c, line.page + 1, line.text))
     return out
 
 
