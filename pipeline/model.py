@@ -246,6 +246,7 @@ class Edition:
     subtitle: str = ""
     cover_title: tuple[str, ...] = ()  # the title's lines on the cover; () = break automatically
     kinsoku: str = "basic"             # clreq line-breaking level for body text: basic or strict
+    chapter_start: str = "run-on"      # body chapters: run-on, new page or odd page
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,10 @@ EDITION = {
         "kinsoku": {"enum": ["basic", "strict"],
                     "description": "Line-breaking prohibitions (clreq): 'basic' (default), or 'strict', "
                                    "which also keeps — ⸺ … ⋯ from starting a line."},
+        "chapter_start": {"enum": ["run-on", "new page", "odd page"],
+                          "description": "Where a chapter of the body starts: 'run-on' (default: below the previous "
+                                         "chapter, with space above its heading), 'new page', or 'odd page' "
+                                         "(a right-hand page, for print)."},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "Edition year."},
         "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
                   "description": "Publication month, or null when unknown."},

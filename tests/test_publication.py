@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import body_text
 from pdf_lines import pdf_lines
 
 # full-width marks (GB/T 15834): closing marks have their ink in the left half, opening in the right
@@ -67,3 +68,177 @@ def test_punctuation_pairs_in_every_city_excerpt(cities_build):
 def test_punctuation_pairs_in_the_bulletin(bulletin):
     # the bulletin's copyright page has 》中 and ），: one pair at least
     _assert_pairs_set_tight(bulletin[0].pdf, minimum=1)
+
+
+# ---------------------------------------------------------------- page fill and flow
+
+# The text block of the default page (A4, 28 mm top and 24 mm bottom margins), in PDF points from the top.
+BLOCK_TOP, BLOCK_BOTTOM = 28 * 72 / 25.4, 842 - 24 * 72 / 25.4
+
+
+def page_fill(page) -> float:
+    """How far down the text block the page's content (text, charts, rules) reaches: 0 empty, 1 full."""
+    import pymupdf
+
+    lowest = BLOCK_TOP
+    clip = pymupdf.Rect(0, BLOCK_TOP - 2, page.rect.width, BLOCK_BOTTOM + 2)
+    for block in page.get_text("dict", clip=clip)["blocks"]:
+        lowest = max(lowest, block["bbox"][3])
+    for drawing in page.get_drawings():
+        r = drawing["rect"]
+        if r.y0 >= BLOCK_TOP - 2 and r.y1 <= BLOCK_BOTTOM + 2:
+            lowest = max(lowest, r.y1)
+    return (lowest - BLOCK_TOP) / (BLOCK_BOTTOM - BLOCK_TOP)
+
+
+def body_page_fills(pdf_path) -> list[tuple[str, float]]:
+    """(printed page number, fill) of every body page (arabic page labels)."""
+    import pymupdf
+
+    with pymupdf.open(pdf_path) as doc:
+        return [(p.get_label(), page_fill(p)) for p in doc if p.get_label().isdigit()]
+
+
+def _assert_no_half_empty_page(pdf_path):
+    fills = body_page_fills(pdf_path)
+    assert len(fills) >= 2
+    short = [f"page {label}: {fill:.0%} full" for label, fill in fills[:-1] if fill < 0.5]
+    assert not short, f"{pdf_path}: " + ", ".join(short)
+
+
+def test_no_body_page_of_the_edition_is_less_than_half_full(edition):
+    _assert_no_half_empty_page(edition[0].pdf)
+
+
+def test_no_body_page_of_the_bulletin_is_less_than_half_full(bulletin):
+    _assert_no_half_empty_page(bulletin[0].pdf)
+
+
+def test_no_body_page_of_an_excerpt_is_less_than_half_full(cities_build):
+    for outcome in cities_build[1].values():
+        _assert_no_half_empty_page(outcome.pdf)
+
+
+CN_NUMERALS = "一二三四五六七八九十"
+
+
+def chapter_heading_positions(pdf_path) -> list[tuple[int, float, str]]:
+    """(page index, top y, text) of every body chapter heading: a 16 pt Hei line starting 一、 二、 …"""
+    import pymupdf
+
+    out = []
+    with pymupdf.open(pdf_path) as doc:
+        for page in doc:
+            if not page.get_label().isdigit():
+                continue
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", []):
+                    spans = line["spans"]
+                    text = "".join(s["text"] for s in spans)
+                    if spans and abs(spans[0]["size"] - 16) < 0.1 and text[:1] in CN_NUMERALS and "、" in text[:3]:
+                        out.append((page.number, line["bbox"][1], text))
+    return out
+
+
+def test_chapters_run_on_by_default_with_space_above(edition):
+    headings = chapter_heading_positions(edition[0].pdf)
+    assert len(headings) == 10
+    mid_page = [h for h in headings if h[1] > BLOCK_TOP + 40]
+    assert len(mid_page) >= 5, headings          # most chapters start below the previous one
+    # generous space above a run-on chapter heading: at least two body lines (34 pt) of white
+    import pymupdf
+
+    with pymupdf.open(edition[0].pdf) as doc:
+        for page_no, top, text in mid_page:
+            above = [b["bbox"][3] for b in doc[page_no].get_text("dict")["blocks"]
+                     if b["bbox"][3] <= top and b["bbox"][1] >= BLOCK_TOP - 2 and b.get("lines")]
+            assert above and top - max(above) >= 34, (text, top, above)
+
+
+@pytest.mark.parametrize("start", ["new page", "odd page"])
+def test_edition_option_starts_chapters_on_a_new_or_odd_page(project, start):
+    from pipeline.build import Options, build
+
+    edition = project / "chapters" / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + f"chapter_start: {start}\n", encoding="utf-8")
+    result = build(Options(project=project))
+    headings = chapter_heading_positions(result.pdf)
+    assert len(headings) == 10
+    for page_no, top, text in headings:
+        assert top < BLOCK_TOP + 20, f"{text} does not open its page"
+        if start == "odd page":
+            assert page_no % 2 == 0, f"{text} is on physical page {page_no + 1}, a left-hand page"
+    # the pages before a forced break may be short; the others are still at least half full
+    import pymupdf
+
+    with pymupdf.open(result.pdf) as doc:
+        opening = {p for p, _, _ in headings}
+        blank = {page.number for page in doc if not body_text(page)}
+        assert (start == "odd page") == bool(blank)          # a verso left blank now and then
+        for page in doc:
+            following = page.number + 1
+            while following in blank:
+                following += 1
+            if page.get_label().isdigit() and following not in opening and following < len(doc) \
+                    and page.number not in blank:
+                assert page_fill(page) >= 0.5, f"page {page.get_label()} is {page_fill(page):.0%} full"
+
+
+def test_headings_keep_two_lines_of_text_below_them(edition, bulletin):
+    """A chapter or section heading is followed on its page by at least two lines of something."""
+    import pymupdf
+
+    for pdf_path in (edition[0].pdf, bulletin[0].pdf):
+        with pymupdf.open(pdf_path) as doc:
+            for page in doc:
+                if not page.get_label().isdigit():
+                    continue
+                lines = sorted((line["bbox"][1], line["bbox"][3], line["spans"][0]["size"], line["spans"][0]["font"])
+                               for b in page.get_text("dict", clip=pymupdf.Rect(0, BLOCK_TOP - 2, 595, BLOCK_BOTTOM + 2))["blocks"]
+                               for line in b.get("lines", []) if line["spans"])
+                for k, (y0, y1, size, font) in enumerate(lines):
+                    if "Sans" in font and size >= 11 and "Bold" in font:
+                        below = [l for l in lines[k + 1:] if l[0] > y1 and not ("Bold" in l[3] and l[2] >= 11)]
+                        assert len(below) >= 2 or y1 < BLOCK_TOP + 60, \
+                            f"{pdf_path.name} page {page.get_label()}: a heading at y={y0:.0f} is left at the foot"
+
+
+def _float_order(project_root, pdf_path):
+    """For every figure and table: (its caption, the page it is on, the pages of the paragraphs just
+    before and just after it in the source). Block order from the resolved document, pages from the PDF."""
+    import pymupdf
+
+    from pipeline.build import Options, check
+    from pipeline.model import Figure, Paragraph, TableBlock
+
+    _, document = check(Options(project=project_root))
+    with pymupdf.open(pdf_path) as doc:
+        texts = [(p.number, body_text(p)) for p in doc if p.get_label().isdigit()]
+
+    def page_of(snippet: str) -> int:
+        return next(n for n, text in texts if snippet in text)
+
+    out = []
+    for chapter in document.chapters:
+        blocks = chapter.blocks
+        for k, block in enumerate(blocks):
+            if not isinstance(block, (Figure, TableBlock)):
+                continue
+            caption = f"{'图' if isinstance(block, Figure) else '表'} {block.number}\u3000"
+            before = next((b.text[-12:] for b in reversed(blocks[:k]) if isinstance(b, Paragraph)), None)
+            after = next((b.text[:12] for b in blocks[k + 1:] if isinstance(b, Paragraph)), None)
+            # the caption on a body page below the 目录s: the last occurrence
+            page = max(n for n, text in texts if caption in text)
+            out.append((caption, page, before and page_of(before), after and page_of(after)))
+    return out
+
+
+def test_floats_never_precede_their_mention_and_text_flows_past_them(edition, bulletin):
+    floated = []
+    for result, root in (edition, bulletin):
+        for caption, page, before, after in _float_order(root, result.pdf):
+            assert before is None or page >= before, f"{caption} on page {page}, before its text (page {before})"
+            if after is not None and after < page:
+                floated.append(caption)
+    # at least one float did not fit where it came: the text after it went on filling the page
+    assert floated

@@ -122,6 +122,7 @@ class _Resolver:
             cover_title=tuple(self.plain(line, ed, ("cover_title", i))
                               for i, line in enumerate(ed.data.get("cover_title") or ())),
             kinsoku=ed.data.get("kinsoku", "basic"),
+            chapter_start=ed.data.get("chapter_start", "run-on"),
             year=ed.data["year"], month=ed.data.get("month"),
             publisher=ed.data["publisher"], co_publishers=tuple(ed.data.get("co_publishers") or ()),
             guidance=ed.data.get("guidance", ""), keywords=tuple(ed.data.get("keywords") or ()),

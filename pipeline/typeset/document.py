@@ -13,6 +13,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 from .. import __version__
 from ..cachestore import open_store
 from ..model import ChartImage, ResolvedDocument, TextRun
+from .flow import FloatingLayout
 from .fonts import register_fonts
 from .paragraph import CJKParagraph
 from .state import LayoutState
@@ -35,7 +36,7 @@ from .styles import (
 )
 
 
-class WhitepaperDoc(BaseDocTemplate):
+class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
     def __init__(self, path, document: ResolvedDocument, state: LayoutState, **kw):
         super().__init__(path, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
                          topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, **kw)

@@ -86,6 +86,7 @@ class FigureBlock(Flowable):
         self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None
         self.spaceBefore = 6
         self.spaceAfter = 10
+        self.floats = True          # to the top of the next page when it does not fit (flow.py)
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth

@@ -16,6 +16,7 @@ from ..model import (
     TextRun,
 )
 from .figures import FigureBlock
+from .flow import FlushFloats, OddPageBreak
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .structure import (
@@ -92,12 +93,16 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
             story += [Spacer(1, 12), Anchor("lot", "表目录", state), PageTitle("表目录"),
                       TocList([TocEntry(1, f"表 {t.number}\u3000{t.title}", f"tab-{t.id}") for t in tables],
                               state, size=10.5, leading=20)]
-    story += [NextPageTemplate("body"), PageBreak(), BodyStart(state)]
+    story += [NextPageTemplate("body"), OddPageBreak() if ed.chapter_start == "odd page" else PageBreak(),
+              BodyStart(state)]
 
     for i, chapter in enumerate(body):
-        if i:
+        if i and ed.chapter_start == "new page":
             story.append(PageBreak())
+        elif i and ed.chapter_start == "odd page":
+            story.append(OddPageBreak())
         story.extend(_chapter_flowables(chapter, images, state, body_style))
+    story.append(FlushFloats())
     return story
 
 

@@ -7,7 +7,7 @@ from reportlab.platypus import Flowable
 
 from ..model import Heading, ResolvedChapter
 from .state import LayoutState
-from .styles import NAVY, SANS_BOLD
+from .styles import LEADING, NAVY, SANS_BOLD
 
 
 class ChapterHeading(Flowable):
@@ -20,7 +20,9 @@ class ChapterHeading(Flowable):
         self.state = state
         self.level = level
         self.size = 16.0
-        self.keepWithNext = True
+        # chapters run on: generous space above (dropped at a page top), kept with two lines of text
+        self.spaceBefore = 3 * LEADING
+        self.keep_lines = 2 * LEADING
         self.spaceAfter = 14
 
     def wrap(self, availWidth, availHeight):
@@ -51,7 +53,7 @@ class SectionHeading(Flowable):
         self.key = key
         self.state = state
         self.size = 12.0 if heading.level == 2 else 11.0
-        self.keepWithNext = True
+        self.keep_lines = 2 * LEADING     # kept with two lines of what follows (flow.py)
         self.spaceBefore = 8
         self.spaceAfter = 4
 

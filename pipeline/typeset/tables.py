@@ -84,6 +84,7 @@ class CaptionedTable(Flowable):
             if table.source and not continued else None
         self.spaceBefore = 6
         self.spaceAfter = 10
+        self.floats = True          # a table no taller than a page floats like a figure (flow.py)
 
     def _grid(self, rows, width) -> Table:
         # Column widths follow the content (all rows, not just this page's, so a 续表 keeps

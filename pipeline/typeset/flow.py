@@ -1,0 +1,110 @@
+"""How the body flows from page to page: floating figures and tables, headings kept with their text,
+and where chapters start.
+
+ReportLab places flowables strictly in order, so a figure that does not fit leaves the rest of the
+page empty. Here a float (a figure, or a table no taller than a page) that does not fit where it
+comes is set aside: the text after it goes on filling the page, and the float opens the next page.
+It can never land before the page of its first mention, since it is only ever moved later. Floats
+keep their order (a later float waits behind an earlier one), and all are placed before a forced
+page break (a chapter on a new page) or the end of the document; with run-on chapters a float may
+open the page after the next chapter's heading, as in a book.
+"""
+from __future__ import annotations
+
+from reportlab.platypus import Flowable, PageBreak
+
+_FUZZ = 1e-6
+
+
+class FlushFloats(Flowable):
+    """Zero-size marker: every float still waiting is placed here (at the latest)."""
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        pass
+
+
+class OddPageBreak(Flowable):
+    """A page break that lands on a right-hand (odd) page, leaving the verso blank if need be."""
+
+    def wrap(self, availWidth, availHeight):
+        return 0, 0
+
+    def draw(self):
+        pass
+
+
+class FloatingLayout:
+    """Mixin for the document template: floats, heading keeps and odd-page breaks.
+
+    A flowable floats when it has ``floats = True``; a heading keeps with what follows when it has
+    ``keep_lines`` (the height it needs below it, in pt: two body lines)."""
+
+    _floats: list
+    _floats_page: int = 0
+
+    def handle_flowable(self, flowables):
+        if not hasattr(self, "_floats"):
+            self._floats = []
+        f = flowables[0]
+        frame = getattr(self, "frame", None)
+        if frame is None:             # page-begin actions before the first frame exists
+            return super().handle_flowable(flowables)
+        if self._floats:
+            if frame._atTop and self.page > self._floats_page:
+                self._release(flowables)            # the top of the next page
+            elif isinstance(f, (FlushFloats, PageBreak, OddPageBreak)):
+                self._release(flowables)            # before a forced break, at the end
+            f = flowables[0]
+        if getattr(f, "floats", False) and not getattr(f, "_placing", False) and not frame._atTop:
+            if (self._floats or not self._fits(f, 0.0)) and self._fits_a_page(f):
+                del flowables[0]
+                if not self._floats:
+                    self._floats_page = self.page
+                self._floats.append(f)
+                return
+        if isinstance(f, OddPageBreak):
+            del flowables[0]
+            empty = frame._atTop and not self._curPageFlowableCount
+            # physical page 1 is the cover, a right-hand page: odd pages are right-hand pages
+            if empty:
+                breaks = 0 if self.page % 2 else 1
+            else:
+                breaks = 1 if self.page % 2 == 0 else 2
+            flowables[0:0] = [PageBreak() for _ in range(breaks)]
+            return
+        keep = getattr(f, "keep_lines", 0.0)
+        if keep and not frame._atTop:
+            # a heading (and the headings right after it) with two lines of what follows, or a new page
+            need = keep
+            for g in flowables[1:]:
+                if not getattr(g, "keep_lines", 0.0):
+                    break
+                need += g.wrap(frame._getAvailableWidth(), frame._aH)[1] + g.getSpaceBefore() + g.getSpaceAfter()
+            if not self._fits(f, need + f.getSpaceAfter()):
+                self.handle_pageBreak()
+                return
+        super().handle_flowable(flowables)
+
+    def _release(self, flowables):
+        for f in self._floats:
+            f._placing = True
+        flowables[0:0] = self._floats
+        self._floats = []
+
+    def _fits(self, f, below: float) -> bool:
+        """Whether ``f`` and ``below`` more points fit in what is left of the frame."""
+        frame = self.frame
+        space = 0.0 if frame._atTop else f.getSpaceBefore()
+        avail = frame._y - frame._y1p - space
+        if avail <= 0:
+            return False
+        h = f.wrap(frame._getAvailableWidth(), avail)[1]
+        return h + below <= avail + _FUZZ
+
+    def _fits_a_page(self, f) -> bool:
+        frame = self.frame
+        full = frame._y2 - frame._topPadding - frame._y1p
+        return f.wrap(frame._getAvailableWidth(), full)[1] <= full + _FUZZ
