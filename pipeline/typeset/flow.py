@@ -53,8 +53,10 @@ class FloatingLayout:
         if frame is None:             # page-begin actions before the first frame exists
             return super().handle_flowable(flowables)
         if self._floats:
-            if frame._atTop and self.page > self._floats_page:
-                self._release(flowables)            # the top of the next page
+            if self.page > self._floats_page and getattr(f, "first", True):
+                # the top of the next page, or right under the end of a paragraph carried over to it
+                # (a float does not cut a paragraph in two)
+                self._release(flowables)
             elif isinstance(f, (FlushFloats, PageBreak, OddPageBreak)):
                 self._release(flowables)            # before a forced break, at the end
             f = flowables[0]
