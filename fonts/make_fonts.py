@@ -8,6 +8,7 @@ GB/T 15834) and redraws its cubic CFF outlines as TrueType quadratics.
 
     apt-get install fonts-noto-cjk      # the source collections
     python fonts/make_fonts.py          # rewrites fonts/*.ttf (about 3 min a face)
+    python fonts/make_fonts.py --add-minus   # only adds U+2212 to fonts made without it
 
 The output is committed, so building the whitepaper never needs this script.
 """
@@ -37,7 +38,7 @@ FACES = [
 
 # Marks named by the typesetting rules (clreq / GB/T 15834) that GBK lacks
 # or that we want whatever GBK says.
-EXTRA_CHARS = "‼⁇⸺⋯‧・–—…·“”‘’「」『』〔〕〖〗【】《》〈〉（）［］｛｝、，。．：；！？～／％‰℃¥￥＄£€•●○■□▲△◆◇※→←↑↓"
+EXTRA_CHARS = "‼⁇⸺⋯‧・–—…·“”‘’「」『』〔〕〖〗【】《》〈〉（）［］｛｝、，。．：；！？～／％‰℃¥￥＄£€•●○■□▲△◆◇※→←↑↓−"
 
 
 def gbk_repertoire() -> set[int]:
@@ -116,11 +117,50 @@ def make_face(out_name: str, source_name: str, out_dir: Path) -> str:
     return f"{out_name}: {font['maxp'].numGlyphs} glyphs, {out.stat().st_size / 1e6:.1f} MB, {time.monotonic() - start:.0f} s"
 
 
+def add_minus_sign(path: Path) -> str:
+    """Give a font made before U+2212 joined EXTRA_CHARS its minus sign (negative numbers print
+    with it): the horizontal bar of its '+', as wide and as high, which is how Noto draws '−'."""
+    font = TTFont(path)
+    cmap = font.getBestCmap()
+    if 0x2212 in cmap:
+        return f"{path.name}: has U+2212 already"
+    plus = font["glyf"][cmap[0x2B]]
+    points = list(plus.getCoordinates(font["glyf"])[0])
+    x_min, x_max = min(x for x, _ in points), max(x for x, _ in points)
+    bar = sorted({y for x, y in points if x == x_min})
+    low, high = bar[0], bar[-1]
+    pen = TTGlyphPen(None)
+    pen.moveTo((x_min, low))
+    pen.lineTo((x_min, high))
+    pen.lineTo((x_max, high))
+    pen.lineTo((x_max, low))
+    pen.closePath()
+    name = "uni2212"
+    order = font.getGlyphOrder() + [name]
+    font.setGlyphOrder(order)
+    font["glyf"].glyphOrder = order
+    font["glyf"][name] = pen.glyph()
+    font["glyf"][name].recalcBounds(font["glyf"])
+    font["hmtx"][name] = (font["hmtx"][cmap[0x2B]][0], x_min)
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            table.cmap[0x2212] = name
+    font["maxp"].numGlyphs = len(font.getGlyphOrder())
+    font.save(path)
+    return f"{path.name}: U+2212 added ({x_min}..{x_max} × {low}..{high})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--add-minus", action="store_true",
+                        help="only add U+2212 (the minus sign) to the fonts in --out, drawn from their '+'")
     args = parser.parse_args(argv)
+    if args.add_minus:
+        for out_name, _ in FACES:
+            print(add_minus_sign(args.out / out_name), flush=True)
+        return 0
     if not SOURCE_DIR.is_dir():
         print(f"{SOURCE_DIR} not found: apt-get install fonts-noto-cjk", file=sys.stderr)
         return 1

@@ -154,7 +154,8 @@ _field_names = {"type": "array", "minItems": 1, "items": _text}
 
 FIELD = {
     "type": "object",
-    "description": "One CSV column (a Frictionless Table Schema field).",
+    "description": "One CSV column (a Frictionless Table Schema field); unit, decimals, scale and percent "
+                   "are ours: how the column's numbers print (docs/numbers.md).",
     "required": ["name", "type"],
     "additionalProperties": False,
     "properties": {
@@ -176,6 +177,12 @@ FIELD = {
                 "pattern": {"type": "string", "description": "A regular expression the whole cell matches."},
             },
         },
+        "unit": {"type": "string", "description": "Ours: the unit printed after the number (default: the "
+                                                  "row's 'unit' cell when the table has that column)."},
+        "decimals": {"type": "integer", "minimum": 0, "maximum": 6,
+                     "description": "Ours: decimals printed, rounded half up (default: as the CSV writes it)."},
+        "scale": {"enum": ["万", "亿"], "description": "Ours: print in 万 or 亿 (168700 份 → 16.87 万份)."},
+        "percent": {"type": "boolean", "description": "Ours: the value is a percentage, printed 15.0% (no space)."},
     },
 }
 
@@ -243,6 +250,9 @@ TABLES = {
         "sources": {"type": "array"},
         "percent_decimals": {"type": "integer", "minimum": 0, "maximum": 4,
                              "description": "Decimals of computed shares and growth rates (rounded half up)."},
+        "thousands_separator": {"enum": ["", ",", " ", "\u2009"],
+                                "description": "House style: put between groups of three digits of numbers "
+                                               "of five digits or more (default: none)."},
         "resources": {"type": "array", "minItems": 1, "items": RESOURCE},
     },
 }

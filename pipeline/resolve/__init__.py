@@ -35,8 +35,9 @@ from ..model import (
     YamlDoc,
 )
 from .markup import _MarkupError, normalize_text, parse_runs
-from .quantities import Quantity, TemplateDataError, cn_numeral, format_decimal
+from .quantities import NumberError, Quantity, TemplateDataError, cn_numeral, format_decimal
 from .templates import (
+    Check,
     _Data,
     _from_string,
     _our_types,
@@ -52,7 +53,7 @@ class _Resolver:
         self.project = project
         self.city = city
         decimals = project.tables_doc.data.get("percent_decimals", 1)
-        self.data = _Data(project, decimals)
+        self.data = _Data(project, decimals, project.tables_doc.data.get("thousands_separator", ""))
         self.env = make_environment(self.data)
         self.problems: list[Problem] = []
         self.context: dict[str, Any] = {"edition": dict(project.edition.data)}
@@ -76,9 +77,13 @@ class _Resolver:
         except jinja2.exceptions.SecurityError as e:
             self.problems.append(Problem(doc.locate(path, _quoted_name(str(e))), dotted(path),
                                          f"template not allowed: {e}"))
+        except NumberError as e:
+            self.problems.append(Problem(pos, dotted(path), f"data error: {e}"))
         except TemplateDataError as e:
             at = pos
-            if e.needle:
+            if e.literal:
+                at = doc.locate(path, e.literal)
+            elif e.needle:
                 at = doc.locate(path, f"'{e.needle}'")
                 at = at if at != pos else doc.locate(path, f'"{e.needle}"')
             self.problems.append(Problem(at, dotted(path), f"data error: {e}"))
@@ -399,32 +404,139 @@ class _Resolver:
     # -- consistency rules declared beside the data
     def check_rules(self) -> None:
         for rule in self.project.rules:
+            self.data.trace = []
             try:
                 expression = self.env.compile_expression(rule.check, undefined_to_none=False)
                 ok = bool(expression(**self.context))   # bool() here: an undefined result raises inside the try
             except jinja2.TemplateSyntaxError as e:
                 self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': syntax error: {e.message}"))
                 continue
-            except (TemplateDataError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError,
-                    LookupError, RuntimeError) as e:
+            except (TemplateDataError, NumberError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
+                    AttributeError, LookupError, RuntimeError) as e:
                 self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': {_our_types(str(e))}"))
                 continue
+            finally:
+                used, self.data.trace = self.data.trace, None
             if not ok:
                 self.problems.append(Problem(rule.pos, "check", f"consistency rule failed: {rule.name}"
-                                                                f" ({self._explain_rule(rule.check)})"))
+                                                                f" ({self._explain_rule(rule.check)})"
+                                                                f"{_rows_used(used)}"))
 
     def _explain_rule(self, check: str) -> str:
-        """Show the values on each side of a failed comparison."""
-        for op in ("==", "<=", ">=", "<", ">"):
-            if op in check:
-                left, right = check.split(op, 1)
-                try:
-                    lv = self.env.compile_expression(left)(**self.context)
-                    rv = self.env.compile_expression(right)(**self.context)
-                    return f"{lv} {op} {rv} is false"
-                except Exception:  # the rule itself was already evaluated; this is only a hint
-                    return check
-        return check
+        """Why a rule is false: the values on each side of the failing comparison; for ``and`` the
+        first false part, for ``or`` every part."""
+        try:
+            tokens = [(kind, value) for _, kind, value in self.env.lex("{{ " + check + " }}")][1:-1]
+            return self._explain_tokens(tokens)
+        except Exception:  # the rule itself was already evaluated; this is only a hint
+            return check
+
+    def _value(self, tokens) -> Any:
+        return self.env.compile_expression(_source(tokens), undefined_to_none=False)(**self.context)
+
+    def _explain_tokens(self, tokens) -> str:
+        tokens = _unwrap(tokens)
+        for word in ("or", "and"):
+            parts = _split_top(tokens, lambda kind, value: kind == "name" and value == word)
+            if len(parts) > 1:
+                if word == "and":
+                    failing = next(p for p, _ in parts if not self._value(p))
+                    return self._explain_tokens(failing)
+                return "; ".join(self._explain_tokens(p) for p, _ in parts)
+        if tokens and tokens[0] == ("name", "not"):
+            return f"{_source(tokens[1:])} is true"
+        compared = _split_top(tokens, lambda kind, value: (kind == "operator" and value in _COMPARISONS)
+                              or (kind == "name" and value == "in"))
+        if len(compared) == 2:
+            (left, op), (right, _) = compared
+            return f"{_shown(self._value(left))} {op} {_shown(self._value(right))} is false"
+        value = self._value(tokens)
+        if isinstance(value, Check):
+            return str(value)
+        return f"{_source(tokens)} is {_shown(value)}"
+
+
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def _source(tokens) -> str:
+    return "".join(value for _, value in tokens).strip()
+
+
+def _unwrap(tokens):
+    """Drop whitespace at the ends and parentheses around the whole expression."""
+    while True:
+        tokens = list(tokens)
+        while tokens and tokens[0][0] == "whitespace":
+            tokens.pop(0)
+        while tokens and tokens[-1][0] == "whitespace":
+            tokens.pop()
+        if len(tokens) >= 2 and tokens[0] == ("operator", "(") and tokens[-1] == ("operator", ")"):
+            inner = tokens[1:-1]
+            depth = 0
+            for kind, value in inner:
+                depth += 1 if (kind, value) in _OPEN else -1 if (kind, value) in _CLOSE else 0
+                if depth < 0:
+                    return tokens   # (a) and (b): the parentheses are not one pair
+            tokens = inner
+            continue
+        return tokens
+
+
+_OPEN = {("operator", "("), ("operator", "["), ("operator", "{")}
+_CLOSE = {("operator", ")"), ("operator", "]"), ("operator", "}")}
+
+
+def _split_top(tokens, is_separator) -> list[tuple[list, str]]:
+    """Split at separators outside brackets: [(part, separator after it), …]."""
+    parts, current, depth = [], [], 0
+    for kind, value in tokens:
+        if (kind, value) in _OPEN:
+            depth += 1
+        elif (kind, value) in _CLOSE:
+            depth -= 1
+        if depth == 0 and is_separator(kind, value):
+            parts.append((current, value))
+            current = []
+        else:
+            current.append((kind, value))
+    parts.append((current, ""))
+    return parts
+
+
+def _shown(value) -> str:
+    """A value as a failed rule shows it: numbers by the house rule, long lists shortened."""
+    from ..numbers import format_raw
+
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return format_raw(value)
+    if isinstance(value, (list, tuple)):
+        items = [_shown(v) for v in value[:6]]
+        return "[" + ", ".join(items) + (", …" if len(value) > 6 else "") + "]"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _rows_used(used: list[tuple[str, int]] | None) -> str:
+    """'; rows used: data/market.csv:2-4, 6; data/periods.csv:2' (CSV lines read by the rule)."""
+    if not used:
+        return ""
+    by_file: dict[str, list[int]] = {}
+    for file, line in used:
+        by_file.setdefault(file, [])
+        if line not in by_file[file]:
+            by_file[file].append(line)
+    shown = []
+    for file, lines in by_file.items():
+        lines.sort()
+        runs, start = [], lines[0]
+        for prev, line in zip(lines, lines[1:] + [None]):
+            if line != prev + 1:
+                runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+                start = line
+        shown.append(f"{file}:{', '.join(runs)}")
+    return f"; rows used: {'; '.join(shown)}"
 
 
 def resolve_document(project: Project, epoch: int, city: str | None = None) -> ResolvedDocument:

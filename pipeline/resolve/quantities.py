@@ -1,7 +1,12 @@
-"""Numbers from data/ with their units, and how they print (Chinese numerals included)."""
+"""Numbers in templates: the number model (pipeline.numbers), Chinese numerals, template data errors."""
 from __future__ import annotations
 
 from decimal import Decimal
+
+from ..numbers import NumberError, NumberFormat, Quantity, format_number, to_decimal
+
+__all__ = ["NumberError", "NumberFormat", "Quantity", "format_number", "cn_numeral", "format_decimal",
+           "TemplateDataError", "Row"]
 
 CN_DIGITS = "零一二三四五六七八九"
 
@@ -27,44 +32,10 @@ def format_decimal(value: Decimal) -> str:
 class TemplateDataError(Exception):
     """A template asked for data that is not there (no row, several rows, wrong type)."""
 
-    def __init__(self, message: str, needle: str | None = None):
+    def __init__(self, message: str, needle: str | None = None, literal: str | None = None):
         super().__init__(message)
         self.needle = needle   # the word of the template to point at, when known (a table name)
-
-
-class Quantity:
-    """A number from data/ with its unit; renders as '152 亿美元'."""
-
-    def __init__(self, value: Decimal, unit: str = ""):
-        self.value = value
-        self.unit = unit
-
-    def __str__(self) -> str:
-        return f"{format_decimal(self.value)} {self.unit}".strip() if self.unit else format_decimal(self.value)
-
-    def _other(self, other) -> Decimal:
-        if isinstance(other, Quantity):
-            if other.unit != self.unit and self.unit and other.unit:
-                raise TemplateDataError(f"cannot combine {self.unit} with {other.unit}")
-            return other.value
-        return Decimal(str(other))
-
-    def __add__(self, other):
-        return Quantity(self.value + self._other(other), self.unit)
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return Quantity(self.value - self._other(other), self.unit)
-
-    def __eq__(self, other):
-        return self.value == self._other(other)
-
-    def __lt__(self, other):
-        return self.value < self._other(other)
-
-    def __hash__(self):
-        return hash(self.value)
+        self.literal = literal  # text of the template to point at as it is (a function call: 'pct(')
 
 
 class Row(dict):
@@ -78,11 +49,7 @@ class Row(dict):
 
 
 def _number(x) -> Decimal:
-    if isinstance(x, Quantity):
-        return x.value
-    if isinstance(x, Decimal):
-        return x
     try:
-        return Decimal(str(x))
-    except Exception:
-        raise TemplateDataError(f"{x!r} is not a number") from None
+        return to_decimal(x)
+    except NumberError as e:
+        raise TemplateDataError(str(e)) from None

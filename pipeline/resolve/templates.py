@@ -2,14 +2,24 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..model import DataTable, Project
-from .quantities import Quantity, TemplateDataError, _number, cn_numeral
+from ..numbers import (
+    NumberError,
+    NumberFormat,
+    change_words,
+    format_raw,
+    growth_of,
+    percent_of,
+    ratio,
+    to_decimal,
+)
+from .quantities import Quantity, TemplateDataError, cn_numeral
 
 
 class Row(dict):
@@ -25,11 +35,24 @@ class Row(dict):
 class _Data:
     """The template functions over the project's tables."""
 
-    def __init__(self, project: Project, percent_decimals: int):
+    def __init__(self, project: Project, percent_decimals: int, thousands: str = ""):
         self.tables = project.tables
-        self.quantum = Decimal(1).scaleb(-percent_decimals)
+        self.percent_decimals = percent_decimals
+        self.thousands = thousands
         cities = project.tables.get("cities")
         self.city_names = {r["id"]: r["name"] for r in cities.rows} if cities else {}
+        # while a rule is checked: the (file, line) of every CSV row it read, its evidence
+        self.trace: list[tuple[str, int]] | None = None
+
+    def column_format(self, table: DataTable, column: str, row: dict | None = None) -> NumberFormat:
+        """How a column's numbers print, as data/tables.yaml declares it; the unit defaults to the
+        row's ``unit`` cell when the table has that column."""
+        field = table.fields.get(column) or {}
+        unit = field.get("unit")
+        if unit is None and row is not None and "unit" in table.columns and column != "unit":
+            unit = row.get("unit") or ""
+        return NumberFormat(unit=str(unit or ""), decimals=field.get("decimals"), scale=field.get("scale", ""),
+                            percent=bool(field.get("percent")), thousands=self.thousands)
 
     def _table(self, name: str) -> DataTable:
         if name not in self.tables:
@@ -49,7 +72,11 @@ class _Data:
         for col in where:
             if col not in t.columns:
                 raise TemplateDataError(f"table '{table}' ({t.file}) has no column '{col}'")
-        out = [Row(r) for r in t.rows if all(_matches(r.get(c), v) for c, v in where.items())]
+        found = [(r, line) for r, line in zip(t.rows, t.lines)
+                 if all(_matches(r.get(c), v) for c, v in where.items())]
+        if self.trace is not None:
+            self.trace.extend((t.file, line) for _, line in found)
+        out = [Row(r) for r, _ in found]
         if "order" in t.columns:
             out.sort(key=lambda r: (r["order"] is None, r["order"] if r["order"] is not None else 0))
         return out
@@ -66,25 +93,36 @@ class _Data:
         return found[0]
 
     def q(self, table: str, **where) -> Quantity:
+        """The one matching row's ``value`` as a quantity, printed as the column's format says."""
         r = self.row(table, **where)
+        t = self._table(table)
+        line = next((ln for row, ln in zip(t.rows, t.lines) if row == r), 0)
         if "value" not in r or r["value"] is None:
-            where_ = "".join(f":{line}" for line in self._lines(table, [r])[:1])
-            raise TemplateDataError(f"the matching row, {self._table(table).file}{where_}, has an empty 'value' cell")
-        return Quantity(Decimal(r["value"]), str(r.get("unit") or ""))
+            raise TemplateDataError(f"the matching row, {t.file}:{line}, has an empty 'value' cell")
+        if isinstance(r["value"], str):
+            raise TemplateDataError(f"column 'value' of {t.file} is not declared as a number in data/tables.yaml")
+        return Quantity(r["value"], self.column_format(t, "value", r), sources=((t.file, line),))
 
-    def pct(self, part, whole) -> str:
-        whole_v = _number(whole)
-        if whole_v == 0:
-            raise TemplateDataError("share of a zero total")
-        share = (_number(part) / whole_v * 100).quantize(self.quantum, rounding=ROUND_HALF_UP)
-        return f"{share}%"
+    def _decimals(self, decimals) -> int:
+        if decimals is None:
+            return self.percent_decimals
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
+            raise TemplateDataError(f"decimals must be a whole number from 0 to 6; got {format_raw(decimals)}")
+        return decimals
 
-    def growth(self, old, new) -> str:
-        old_v = _number(old)
-        if old_v == 0:
-            raise TemplateDataError("growth from zero")
-        rate = ((_number(new) - old_v) / old_v * 100).quantize(self.quantum, rounding=ROUND_HALF_UP)
-        return f"{rate}%"
+    def pct(self, part, whole, decimals=None) -> Quantity:
+        """part as a percentage of whole: 15.0% (rounded half up to percent_decimals)."""
+        return percent_of(part, whole, self._decimals(decimals))
+
+    def growth(self, old, new, decimals=None) -> Quantity:
+        """The growth rate from old to new, in percent: 84.2% (negative when it fell)."""
+        return growth_of(old, new, self._decimals(decimals))
+
+    def points(self, old, new) -> Quantity:
+        """new − old of two percentages, in 个百分点."""
+        if not (isinstance(old, Quantity) and old.fmt.percent and isinstance(new, Quantity) and new.fmt.percent):
+            raise TemplateDataError("points() compares two percentages, such as pct() or growth() values")
+        return new - old
 
     def names(self, rows) -> list[str]:
         out = []
@@ -111,7 +149,7 @@ def _matches(cell, wanted) -> bool:
 
 def _our_types(message: str | None) -> str:
     """Jinja2 names Python classes ('pipeline.resolve.Row object'); say what they are to a writer."""
-    names = {"Row": "the data row", "Quantity": "the number", "_Data": "the data"}
+    names = {"Row": "the data row", "Quantity": "the number", "_Data": "the data", "Check": "the check"}
     return re.sub(r"'pipeline\.(?:\w+\.)*(\w+) object'", lambda m: names.get(m.group(1), m.group(1)), message or "")
 
 
@@ -131,12 +169,89 @@ def _date(row) -> str:
     return " ".join(parts)
 
 
+class Check:
+    """The verdict of approx(): true or false, and in words why (shown when a rule fails)."""
+
+    def __init__(self, ok: bool, explanation: str):
+        self.ok, self.explanation = ok, explanation
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return self.explanation
+
+
+def approx(a, b, tol) -> Check:
+    """a and b differ by at most tol (all in the same unit; tol may be a bare number)."""
+    difference = abs(a - b) if isinstance(a, Quantity) else abs(Quantity(a) - b)
+    tolerance = to_decimal(tol)
+    if isinstance(tol, Quantity) and isinstance(a, Quantity):
+        a._same_unit(tol, "compare")
+    ok = to_decimal(difference) <= tolerance
+    return Check(ok, f"{a} and {b} differ by {difference}, {'within' if ok else 'more than'} "
+                     f"the tolerance {format_raw(tol) if not isinstance(tol, Quantity) else tol}")
+
+
+def _checked(name: str, fn):
+    """fn as a template calls it: a wrong number or kind of argument is one line naming the function
+    (never a Python signature)."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(fn)
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    shown = ", ".join(p.name if p.default is p.empty else f"{p.name}={format_raw(p.default) if p.default is not None else '…'}"
+                      for p in params)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        shown += ", column=value, …"
+    literal = f"{name}("
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError:
+            raise TemplateDataError(f"{name}({shown}) was called with {_describe_call(args, kwargs, params)}",
+                                    literal=literal) from None
+        try:
+            return fn(*args, **kwargs)
+        except NumberError as e:
+            raise TemplateDataError(f"{name}(): {e}", literal=literal) from None
+        except TemplateDataError as e:
+            if e.needle is None and e.literal is None:
+                e.literal = literal
+            raise
+
+    return call
+
+
+def _describe_call(args, kwargs, params) -> str:
+    allowed = {p.name for p in params}
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown and len(params) == len(allowed):
+        return f"an unknown argument '{unknown[0]}'"
+    n = len(args)
+    return f"{n} argument{'s' if n != 1 else ''}"
+
+
+def _finalize(value):
+    """What {{ }} prints: numbers nobody formatted are rounded by the house rule (never
+    0.30000000000000004) and get a true minus sign."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return format_raw(value)
+    return value
+
+
 def make_environment(data: _Data) -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False)
+                               keep_trailing_newline=False, finalize=_finalize)
     env.filters["cn"] = cn_numeral
-    env.globals.update(q=data.q, row=data.row, rows=data.rows, pct=data.pct, growth=data.growth,
-                       names=data.names, date=_date)
+    env.filters["change"] = change_words
+    functions = dict(q=data.q, row=data.row, rows=data.rows, pct=data.pct, share=data.pct, growth=data.growth,
+                     points=data.points, change=change_words, ratio=ratio, approx=approx,
+                     names=data.names, date=_date)
+    env.globals.update({name: _checked(name, fn) for name, fn in functions.items()})
     return env
 
 
