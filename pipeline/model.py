@@ -194,6 +194,12 @@ class ChartSpec:
     labels: tuple[str, ...] = ()   # per-category text labels (timeline)
     data_files: tuple[str, ...] = ()
     percent_decimals: int = 1      # shares printed on the chart round like the text's (data/tables.yaml)
+    # the numbers as printed, made by resolve with the text's formatter (pipeline.numbers), so a chart
+    # shows a datum exactly as the text and tables do: per series, per category ("" = no label)
+    value_labels: tuple[tuple[str, ...], ...] = ()
+    total_labels: tuple[str, ...] = ()   # stacked bars, barh: per category; pie: the centre (stated total wins)
+    share_labels: tuple[str, ...] = ()   # pie: each slice's share of the total, as pct() prints it
+    number_format: Any = None            # pipeline.numbers.NumberFormat of the values, for axis ticks
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def to_decimal(value) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(float(value)))   # float() first: numpy floats repr as np.float64(…)
     try:
         return Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -83,6 +83,7 @@ def _house_rounded(value: Decimal) -> Decimal:
 
 def format_number(value, fmt: NumberFormat = PLAIN, *, unit: bool = True, computed: bool = False) -> str:
     """The one formatter: ``value`` as ``fmt`` says, e.g. '152 亿美元', '15.0%', '−3.2', '16.87 万份'.
+    ``unit=False``: the number alone (a chart label under a 单位 line); a percentage keeps its %.
 
     ``computed``: the value was calculated (not read): without declared decimals it is rounded
     by the house rule instead of printed with every digit.
@@ -101,10 +102,10 @@ def format_number(value, fmt: NumberFormat = PLAIN, *, unit: bool = True, comput
     text = _digits(abs(v), fmt.thousands)
     if v < 0 and v != 0:      # −0.0 after rounding prints as 0.0
         text = MINUS + text
+    if fmt.percent:
+        return f"{text}%"    # the percent sign is part of the number, also where the unit is left out
     if not unit:
         return text
-    if fmt.percent:
-        return f"{text}%"
     return f"{text} {fmt.unit_text}" if fmt.unit_text else text
 
 

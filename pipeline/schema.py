@@ -6,7 +6,7 @@ files in step with this module).
 """
 from __future__ import annotations
 
-CHART_KINDS = ["pie", "bar", "grouped_bar", "stacked_bar", "barh", "timeline"]
+CHART_KINDS = ["pie", "bar", "grouped_bar", "stacked_bar", "barh", "timeline", "line"]
 TABLE_VIEWS = ["city_matrix"]
 EXCERPT_CHAPTER = ["full", "city", "none"]
 EXCERPT_BLOCK = ["always", "city", "never"]
@@ -41,7 +41,10 @@ FIGURE = {
         "label": {"type": "string", "description": "Text column shown beside each point (timeline)."},
         "labels": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "Display names for category/series values."},
-        "unit": {"type": "string", "description": "Unit shown on the value axis."},
+        "unit": {"type": "string", "description": "Unit shown on the value axis (default: the value column's)."},
+        "total": {**_where, "description": "Row filter of the row holding the stated total (a 合计 row), "
+                                           "shown instead of the sum of the parts (pie centre, stacked bar "
+                                           "totals). Default: a row whose part column says total or 合计."},
         "source": {"type": "string", "description": "资料来源 line under the figure."},
         "excerpt": _excerpt_block,
     },

@@ -1,9 +1,9 @@
-"""Vertical bar charts: single, grouped and stacked."""
+"""Vertical bar charts: single, grouped and stacked; negative values hang below a zero line."""
 from __future__ import annotations
 
 from ..model import ChartSpec
-from .labels import _fmt, _wrap
-from .style import MUTED, _colors_for, _emphasise_ticks, _highlighted, _unit_label
+from .labels import _wrap, legend_above, tick_formatter, value_labels
+from .style import INK, MUTED, _colors_for, _emphasise_ticks, _highlighted, _unit_label
 
 
 def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
@@ -12,43 +12,54 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
     n = len(spec.series)
     x = np.arange(len(spec.categories))
     width = 0.55 if stacked or n == 1 else 0.7 / n
-    bottom = np.zeros(len(spec.categories))
+    above = np.zeros(len(spec.categories))   # stacked: where the next positive part starts …
+    below = np.zeros(len(spec.categories))   # … and the next negative one (drawn below zero)
     colors = _colors_for(spec, n)
     highlighted = _highlighted(spec)
+    texts = value_labels(spec)
+    negative = any(v < 0 for _, values in spec.series for v in values)
     for i, (name, values) in enumerate(spec.series):
         values = np.array(values, dtype=float)
         offset = 0 if stacked or n == 1 else (i - (n - 1) / 2) * width
+        base = np.where(values >= 0, above, below) if stacked else np.zeros(len(values))
         # a city excerpt mutes the other cities' bars, as barh does
         color = [colors[i] if cat in highlighted else MUTED for cat in spec.categories] if highlighted else colors[i]
-        bars = ax.bar(x + offset, values, width, bottom=bottom if stacked else None, color=color,
+        bars = ax.bar(x + offset, values, width, bottom=base if stacked else None, color=color,
                       label=name, zorder=2)
-        for rect, v, b in zip(bars, values, bottom):
-            if v == 0:
+        for rect, v, b, text in zip(bars, values, base, texts[i]):
+            if v == 0 or not text:
                 continue
+            middle = rect.get_x() + rect.get_width() / 2
             if stacked:
-                ax.text(rect.get_x() + rect.get_width() / 2, b + v / 2, _fmt(v), ha="center", va="center",
-                        fontsize=8.5, color="white")
+                ax.text(middle, b + v / 2, text, ha="center", va="center", fontsize=8.5, color="white")
             else:
-                ax.text(rect.get_x() + rect.get_width() / 2, v, _fmt(v), ha="center", va="bottom", fontsize=8.5)
+                # outside the bar's end: above a positive bar, below a negative one
+                ax.text(middle, v, text, ha="center", va="bottom" if v > 0 else "top", fontsize=8.5)
         if stacked:
-            bottom = bottom + values
+            above = above + np.clip(values, 0, None)
+            below = below + np.clip(values, None, 0)
     if stacked and n > 1:
-        for xi, total in zip(x, bottom):
-            ax.text(xi, total, f"合计 {_fmt(total)}", ha="center", va="bottom", fontsize=8.5)
+        totals = spec.total_labels or tuple("" for _ in spec.categories)
+        for xi, top, bottom, text in zip(x, above, below, totals):
+            if not text:
+                continue
+            at_top = top > 0 or bottom == 0
+            ax.text(xi, top if at_top else bottom, f"合计 {text}", ha="center",
+                    va="bottom" if at_top else "top", fontsize=8.5)
+    if negative:
+        ax.axhline(0, color=INK, linewidth=0.8, zorder=3)
     ax.set_xticks(x, [_wrap(c, 7) for c in spec.categories])
     if highlighted:
         _emphasise_ticks(ax.get_xticklabels(), highlighted)
+    ax.yaxis.set_major_formatter(tick_formatter(spec))
     _unit_label(ax, spec.unit)
     ax.margins(y=0.15)
     ax.yaxis.grid(True, color="#e5e5e5", linewidth=0.6, zorder=0)
-    if n > 1 and highlighted:
+    if n > 1:
         from matplotlib.patches import Patch
 
-        # the legend shows the series colours, not the muted ones
-        ax.legend([Patch(color=c) for c in colors], [name for name, _ in spec.series], frameon=False, ncols=n,
-                  loc="upper left", fontsize=8.5)
-    elif n > 1:
-        ax.legend(frameon=False, ncols=n, loc="upper left", fontsize=8.5)
+        # the series colours (not the muted ones of an excerpt)
+        legend_above(ax, [Patch(color=c) for c in colors], [name for name, _ in spec.series])
 
 
 def _bar(ax, spec):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..model import ChartSpec
 from .barh import _barh
+from .line import _line
 from .bars import _bar, _grouped, _stacked
 from .pie import _pie
 from .style import INK
@@ -72,4 +73,4 @@ def _barh_margins(fig, spec: ChartSpec, size: tuple[float, float]) -> None:
 
 
 _DRAWERS = {"pie": _pie, "bar": _bar, "grouped_bar": _grouped, "stacked_bar": _stacked, "barh": _barh,
-            "timeline": _timeline}
+            "timeline": _timeline, "line": _line}

@@ -1,5 +1,7 @@
-"""Text on charts: wrapped category labels, numbers and shares."""
+"""Text on charts: wrapped category labels, numbers and shares (numbers come from resolve, printed
+by pipeline.numbers like the text's)."""
 from __future__ import annotations
+
 
 def _wrap(label: str, width: int) -> str:
     """Break a long Chinese label into balanced lines of at most ``width`` characters,
@@ -34,4 +36,32 @@ def _share(part: float, whole: float, decimals: int) -> str:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+    """A number drawn without a label from resolve (a spec built by hand): the house rule."""
+    from ..numbers import format_raw
+
+    return format_raw(v)
+
+
+def value_labels(spec) -> tuple[tuple[str, ...], ...]:
+    """Each point's label as resolve printed it (the text's formatter); the house rule otherwise."""
+    if spec.value_labels:
+        return spec.value_labels
+    return tuple(tuple(_fmt(v) for v in values) for _, values in spec.series)
+
+
+def tick_formatter(spec):
+    """Axis numbers by the same formatter as the labels: true minus, the column's scale, % on a
+    percent axis, decimals only where the tick step needs them."""
+    from matplotlib.ticker import FuncFormatter
+
+    from ..numbers import NumberFormat, format_number
+
+    fmt = spec.number_format or NumberFormat()
+    ticks = NumberFormat(scale=fmt.scale, percent=fmt.percent, thousands=fmt.thousands)
+    return FuncFormatter(lambda v, _pos: format_number(round(v, 9), ticks, unit=False, computed=True))
+
+
+def legend_above(ax, handles, names, fontsize: float = 8.5) -> None:
+    """The legend above the plot, right-aligned (the 单位 line is on the left): it covers no data."""
+    ax.legend(handles, names, frameon=False, ncols=len(names), loc="lower right", bbox_to_anchor=(1.0, 1.0),
+              fontsize=fontsize, borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)

@@ -35,7 +35,11 @@ from ..model import (
     YamlDoc,
 )
 from .markup import _MarkupError, normalize_text, parse_runs
+from ..numbers import NumberFormat, format_number, percent_of
 from .quantities import NumberError, Quantity, TemplateDataError, cn_numeral, format_decimal
+
+# what a data row holding a stated total calls itself in the part column (a 合计 row)
+TOTAL_WORDS = {"total", "合计", "总计"}
 from .templates import (
     Check,
     _Data,
@@ -221,15 +225,19 @@ class _Resolver:
                                          f"table '{spec['table']}' has no column '{y}'"))
             return None
         counting = y is None or y not in table_columns  # no value column: count rows per category
+        table = self.project.tables[spec["table"]]
         categories: list[str] = []
+        raw_x: dict[str, Any] = {}        # category → its x value in the data (before labels)
         series_names: list[str] = []
-        values: dict[tuple[str, str], float] = {}
+        values: dict[tuple[str, str], Any] = {}     # exact (Decimal or int), summed per point
+        fmt = None
         point_labels: dict[str, str] = {}
         for r in rows:
             cat = self._display(x, r.get(x), labels)
             ser = self._display(series_col, r.get(series_col), labels) if series_col else (spec.get("unit") or "")
             if cat not in categories:
                 categories.append(cat)
+                raw_x[cat] = r.get(x)
             if ser not in series_names:
                 series_names.append(ser)
             if counting:
@@ -242,14 +250,16 @@ class _Resolver:
                     self.problems.append(Problem(doc.pos(path + ("y",)), dotted(path + ("y",)),
                                                  f"column '{y}' is not numeric in data/tables.yaml"))
                     return None
-                values[(ser, cat)] = values.get((ser, cat), 0) + float(v)
+                values[(ser, cat)] = values.get((ser, cat), 0) + v
+                fmt = fmt or self.data.column_format(table, y, r)
             if spec.get("label"):
                 point_labels.setdefault(cat, self._display(spec["label"], r.get(spec["label"]), labels))
+        fmt = fmt or NumberFormat(thousands=self.data.thousands)
         if spec["chart"] == "barh":
             # most designations first; ties keep the data's order
             totals = {c: sum(values.get((s, c), 0) for s in series_names) for c in categories}
             categories.sort(key=lambda c: -totals[c])
-        series = tuple((s, tuple(values.get((s, c), 0.0) for c in categories)) for s in series_names)
+        series = tuple((s, tuple(float(values.get((s, c), 0)) for c in categories)) for s in series_names)
         undrawable = self._undrawable(spec, categories, series, doc, path)
         if undrawable is not None:
             self.problems.append(undrawable)
@@ -258,13 +268,67 @@ class _Resolver:
         if self.city and self.data.city_names.get(self.city) in categories + series_names:
             # only charts that show the city highlight it: the others keep one cache entry for every city
             highlight = (self.data.city_names[self.city],)
+        numbers = self._chart_numbers(spec, table, categories, raw_x, series_names, values, fmt, counting, doc, path)
+        unit = spec.get("unit") or ("" if fmt.percent else fmt.unit_text)
         chart = ChartSpec(kind=spec["chart"], title=title, categories=tuple(categories), series=series,
-                          unit=spec.get("unit") or "", highlight=highlight,
+                          unit=unit, highlight=highlight,
                           labels=tuple(point_labels.get(c, "") for c in categories),
                           data_files=(self.project.tables[spec["table"]].file,),
-                          percent_decimals=self.project.tables_doc.data.get("percent_decimals", 1))
+                          percent_decimals=self.data.percent_decimals, number_format=fmt, **numbers)
         source = spec.get("source") or ""
         return Figure(spec["id"], number, title, source, chart, doc.pos(path))
+
+    def _chart_numbers(self, spec: dict, table, categories: list, raw_x: dict, series_names: list,
+                       values: dict, fmt: NumberFormat, counting: bool, doc: YamlDoc, path: tuple) -> dict:
+        """The chart's numbers as text, by the text's formatter: value labels, totals (a stated total
+        wins over the sum of the parts) and a pie's shares."""
+        kind = spec["chart"]
+        value_labels = tuple(tuple(format_number(values[(s, c)], fmt, unit=False) if (s, c) in values else ""
+                                   for c in categories) for s in series_names)
+        stated = {} if counting else self._stated_totals(spec, table, raw_x, doc, path)
+        out: dict[str, Any] = {"value_labels": value_labels}
+        if kind == "pie":
+            parts = [values[(series_names[0], c)] for c in categories if (series_names[0], c) in values]
+            total = stated.get(None, sum(parts, Decimal(0) if parts and isinstance(parts[0], Decimal) else 0))
+            out["total_labels"] = (format_number(total, fmt, unit=False),)
+            if total:
+                out["share_labels"] = tuple(str(percent_of(values.get((series_names[0], c), 0), total,
+                                                           self.data.percent_decimals)) for c in categories)
+        elif kind in ("stacked_bar", "barh"):
+            totals = []
+            for c in categories:
+                parts = [values[(s, c)] for s in series_names if (s, c) in values]
+                total = stated.get(c, sum(parts) if parts else 0)
+                totals.append(format_number(total, fmt, unit=False))
+            out["total_labels"] = tuple(totals)
+        return out
+
+    def _stated_totals(self, spec: dict, table, raw_x: dict, doc: YamlDoc, path: tuple) -> dict:
+        """Totals the data states: the figure's ``total:`` filter, or else a row whose part column
+        (the series, or x for a pie) says total / 合计.  Category (None for a pie) → value."""
+        kind = spec["chart"]
+        part_column = spec.get("series") if kind != "pie" and spec.get("series") else spec["x"]
+        if kind not in ("pie", "stacked_bar", "barh") or part_column == spec["x"] and kind != "pie":
+            return {}
+        total_filter = spec.get("total")
+        if total_filter is None:
+            words = {str(r.get(part_column)) for r in table.rows} & TOTAL_WORDS
+            if len(words) != 1:
+                return {}
+            total_filter = {part_column: words.pop()}
+        where = {k: v for k, v in (spec.get("where") or {}).items() if k not in total_filter and k != part_column}
+        try:
+            found = self.data.rows(spec["table"], **{**where, **total_filter})
+        except TemplateDataError as e:
+            self.problems.append(Problem(doc.pos(path + ("total",)), dotted(path + ("total",)), str(e)))
+            return {}
+        y = spec.get("y")
+        if kind == "pie":
+            return {None: found[0][y]} if len(found) == 1 and found[0].get(y) is not None else {}
+        by_x = {}
+        for r in found:
+            by_x.setdefault(r.get(spec["x"]), r.get(y))
+        return {c: by_x[x] for c, x in raw_x.items() if by_x.get(x) is not None}
 
     def _undrawable(self, spec: dict, categories: list, series: tuple, doc: YamlDoc, path: tuple) -> Problem | None:
         """Data the chart kind cannot draw, as a located problem instead of a matplotlib error in charts."""
