@@ -223,6 +223,7 @@ class TableBlock:
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[bool, ...]
     pos: SourcePos
+    total_rows: tuple[int, ...] = ()   # indices of rows that state a total (合计), set as a total row
 
 
 Block = Paragraph | Heading | Figure | TableBlock

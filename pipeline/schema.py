@@ -62,6 +62,16 @@ TABLE = {
         "view": {"enum": TABLE_VIEWS, "description": "A reshaping: city_matrix = one row per city, one column per designation."},
         "columns": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1,
                     "description": "Columns to show, in order: column → header text."},
+        "computed": {"type": "object", "description": "Columns computed from others (also listed in columns): "
+                                                       "{share_of: col} each row's share of the total (the 合计 row, "
+                                                       "or the sum), {growth_of: col} growth over the previous row.",
+                     "additionalProperties": {"oneOf": [
+                         {"type": "object", "required": ["share_of"], "additionalProperties": False,
+                          "properties": {"share_of": _text}},
+                         {"type": "object", "required": ["growth_of"], "additionalProperties": False,
+                          "properties": {"growth_of": _text}}]}},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "Display names for cell values (default: total → 合计)."},
         "where": _where,
         "unit": {"type": ["string", "null"], "description": "单位 line above the table."},
         "source": {"type": "string", "description": "资料来源 line under the table."},

@@ -158,7 +158,9 @@ def _references(project: Project) -> list[Problem]:
                 if spec.get("y") not in (None, "count"):
                     wanted.append(("y", spec["y"]))
             elif spec.get("view") is None:
-                wanted = [("columns", c) for c in spec["columns"]]
+                computed = spec.get("computed") or {}
+                wanted = [("columns", c) for c in spec["columns"] if c not in computed]
+                wanted += [("computed", how.get("share_of") or how.get("growth_of")) for how in computed.values()]
             elif spec.get("view") == "city_matrix":
                 wanted = [("view", "city"), ("view", "designation")]   # one row per city, a column per designation
             wanted += [("where", c) for c in (spec.get("where") or {})]

@@ -35,7 +35,7 @@ from ..model import (
     YamlDoc,
 )
 from .markup import _MarkupError, normalize_text, parse_runs
-from ..numbers import NumberFormat, format_number, percent_of
+from ..numbers import NumberFormat, format_number, growth_of, percent_of
 from .quantities import NumberError, Quantity, TemplateDataError, cn_numeral, format_decimal
 
 # what a data row holding a stated total calls itself in the part column (a 合计 row)
@@ -369,16 +369,64 @@ class _Resolver:
             if not rows:
                 return None   # nothing about the city: the excerpt leaves the table out
         columns = dict(spec["columns"])
+        total_rows: tuple[int, ...] = ()
         if spec.get("view") == "city_matrix":
             header, body, numeric = self.city_matrix(rows, columns, doc, path)
         else:
-            header = tuple(columns.values())
-            table = self.project.tables[spec["table"]]
-            numeric = tuple(table.columns.get(c) in ("integer", "number") and c not in ("year", "order")
-                            for c in columns)
-            body = tuple(tuple(self._display(c, r.get(c), {}) for c in columns) for r in rows)
+            header, body, numeric, total_rows = self._table_cells(spec, rows, columns, doc, path)
         return TableBlock(spec["id"], number, title, spec.get("unit") or "", spec.get("source") or "",
-                          header, body, numeric, doc.pos(path))
+                          header, body, numeric, doc.pos(path), total_rows=total_rows)
+
+    def _table_cells(self, spec: dict, rows: list, columns: dict, doc: YamlDoc, path: tuple):
+        """Header, cells (numbers by the column's format), which columns are numeric, which rows
+        state a total; computed columns (share of the total, growth over the previous row)."""
+        table = self.project.tables[spec["table"]]
+        labels = {"total": "合计", **{str(k): str(v) for k, v in (spec.get("labels") or {}).items()}}
+        computed = spec.get("computed") or {}
+        total_rows = tuple(i for i, r in enumerate(rows)
+                           if any(str(r.get(c)) in TOTAL_WORDS for c in table.columns if isinstance(r.get(c), str)))
+        parts = [r for i, r in enumerate(rows) if i not in total_rows]
+
+        def numeric_column(c: str) -> bool:
+            return c in computed or (table.columns.get(c) in ("integer", "number") and c not in ("year", "order"))
+
+        def cell(c: str, i: int, r: dict) -> str:
+            if c in computed:
+                return self._computed_cell(computed[c], c, i, r, rows, parts, total_rows, doc, path)
+            v = r.get(c)
+            if numeric_column(c) and v is not None:
+                return format_number(v, self.data.column_format(table, c, r), unit=False)
+            return self._display(c, v, labels)
+
+        header = []
+        for c, title in columns.items():
+            fmt = self.data.column_format(table, c, rows[0]) if rows and numeric_column(c) and c not in computed else None
+            if fmt and not spec.get("unit") and fmt.unit_text and not fmt.percent and f"（{fmt.unit_text}）" not in title:
+                title = f"{title}（{fmt.unit_text}）"   # no 单位 line: the unit goes into the header
+            header.append(title)
+        body = tuple(tuple(cell(c, i, r) for c in columns) for i, r in enumerate(rows))
+        numeric = tuple(numeric_column(c) for c in columns)
+        return tuple(header), body, numeric, total_rows
+
+    def _computed_cell(self, how: dict, column: str, i: int, r: dict, rows: list, parts: list,
+                       total_rows: tuple, doc: YamlDoc, path: tuple) -> str:
+        at = path + ("computed", column)
+        try:
+            if "share_of" in how:
+                source = how["share_of"]
+                total = rows[total_rows[0]].get(source) if total_rows else \
+                    sum((p.get(source) or 0) for p in parts)
+                return str(percent_of(r.get(source) or 0, total, self.data.percent_decimals))
+            source = how["growth_of"]
+            if i in total_rows:
+                return ""
+            earlier = [p for p in rows[:i] if rows.index(p) not in total_rows]
+            if not earlier or earlier[-1].get(source) in (None, 0) or r.get(source) is None:
+                return "—"
+            return str(growth_of(earlier[-1][source], r[source], self.data.percent_decimals))
+        except NumberError as e:
+            self.problems.append(Problem(doc.pos(at), dotted(at), f"data error: {e}"))
+            return ""
 
     def city_matrix(self, rows, columns, doc, path):
         """One row per city, one column per designation type: √, the site's name or the target market."""

@@ -1,6 +1,8 @@
 """Data tables with captions, 续表 continuations, and the city profile table."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, Table, TableStyle
 
@@ -17,6 +19,10 @@ from .styles import (
     SOURCE_NOTE,
     TextStyle,
 )
+
+
+# numeric cells: flush right, so that digits line up (same decimals per column: decimal-aligned)
+CELL_RIGHT = replace(CELL, align="right")
 
 
 def _text_ems(text: str) -> float:
@@ -75,10 +81,11 @@ class CaptionedTable(Flowable):
     """A data table with its caption kept together; splits with a 续表 caption and repeated header."""
 
     def __init__(self, table: TableBlock, key: str, state: "LayoutState", continued: bool = False,
-                 body_rows: tuple | None = None):
+                 body_rows: tuple | None = None, first_row: int = 0):
         super().__init__()
         self.table, self.key, self.state, self.continued = table, key, state, continued
         self.body_rows = table.rows if body_rows is None else body_rows
+        self.first_row = first_row   # index in table.rows of body_rows[0] (a 续表 part starts further down)
         self.caption = TableCaption(table, continued)
         self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
             if table.source and not continued else None
@@ -94,14 +101,20 @@ class CaptionedTable(Flowable):
         weights = [1 + min(18, max(_text_ems(column[0]) / 2, *(_text_ems(c) for c in column[1:]), 2))
                    for column in columns]
         col_widths = [width * w / sum(weights) for w in weights]
-        # a column is centred when all its cells are short, else set flush left (one alignment a column)
-        styles = [CELL if self.table.numeric[i] or max(_text_ems(c) for c in column[1:] or ("",)) <= 8 else CELL_LEFT
-                  for i, column in enumerate(columns)]
+        # numbers flush right (digits line up); other columns centred when all their cells are short,
+        # else flush left (one alignment a column)
+        styles = [CELL_RIGHT if self.table.numeric[i] else CELL if max(_text_ems(c) for c in column[1:] or ("",)) <= 8
+                  else CELL_LEFT for i, column in enumerate(columns)]
         head = [CJKParagraph((TextRun(h, bold=True),), TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12,
                                                                   indent_em=0, justify=False, align="center"))
                 for h in self.table.header]
-        body = [[CJKParagraph((TextRun(v),), styles[i]) for i, v in enumerate(row)] for row in rows]
-        return ruled_table([head] + body, col_widths, padding=(2.5, 3))
+        totals = [n for n in range(len(rows)) if n + self.first_row in self.table.total_rows]
+        body = [[CJKParagraph((TextRun(v, bold=n in totals),), styles[i]) for i, v in enumerate(row)]
+                for n, row in enumerate(rows)]
+        grid = ruled_table([head] + body, col_widths, padding=(2.5, 3))
+        # a 合计 row: set bold under a light rule (+1: the header row)
+        grid.setStyle(TableStyle([("LINEABOVE", (0, n + 1), (-1, n + 1), 0.6, colors.black) for n in totals]))
+        return grid
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
@@ -124,9 +137,11 @@ class CaptionedTable(Flowable):
         n_first = len(first_rows)
         if n_first < 2:  # do not leave a header with one row behind
             return []
-        head = CaptionedTable(self.table, self.key, self.state, self.continued, self.body_rows[:n_first])
+        head = CaptionedTable(self.table, self.key, self.state, self.continued, self.body_rows[:n_first],
+                              self.first_row)
         head.source = None
-        tail = CaptionedTable(self.table, self.key, self.state, True, self.body_rows[n_first:])
+        tail = CaptionedTable(self.table, self.key, self.state, True, self.body_rows[n_first:],
+                              self.first_row + n_first)
         return [head, tail]
 
     def draw(self):
