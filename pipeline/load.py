@@ -102,8 +102,81 @@ def safe_path(root: Path, rel: str) -> bool:
 # ---------------------------------------------------------------- YAML
 
 
+# Budgets: a YAML file is text from the project and must not hang or exhaust a build.
+MAX_YAML_DEPTH = 50          # levels of nesting
+MAX_YAML_VALUES = 100_000    # values once aliases (*name) are expanded: a billion-laughs file is refused
+
+
+class _YamlBudgetError(Exception):
+    def __init__(self, mark, message: str):
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader: plain data only, no Python object construction."""
+    """SafeLoader: plain data only, no Python object construction; nesting depth bounded while
+    composing, and every alias remembered so the expanded size can be measured before anything
+    is expanded."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+        self.aliases: list[tuple[Any, yaml.Node]] = []
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            node = super().compose_node(parent, index)
+            self.aliases.append((mark, node))
+            return node
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise _YamlBudgetError(self.peek_event().start_mark,
+                                       f"YAML too deep: nested more than {MAX_YAML_DEPTH} levels deep; flatten the structure")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _RecursiveAlias(Exception):
+    def __init__(self, node):
+        super().__init__()
+        self.node = node
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for with every alias written out (memoised: no expansion)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        if known < 0:   # reached again while being measured: an alias inside its own anchor
+            raise _RecursiveAlias(node)
+        return known
+    sizes[id(node)] = -1
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(item, sizes) for item in node.value)
+    else:
+        total = 1
+    sizes[id(node)] = total
+    return total
+
+
+def _check_alias_budget(loader: _Loader, node: yaml.Node) -> None:
+    if not loader.aliases:
+        return
+    sizes: dict[int, int] = {}
+    try:
+        if _expanded_size(node, sizes) <= MAX_YAML_VALUES:
+            return
+    except _RecursiveAlias as e:
+        mark = next(m for m, target in loader.aliases if target is e.node)
+        raise _YamlBudgetError(mark, "YAML error: this alias (*name) refers to the value it is inside of") from None
+    mark, target = max(loader.aliases, key=lambda a: sizes.get(id(a[1]), 1))
+    raise _YamlBudgetError(mark, f"YAML too large: aliases (*name) expand this file to more than {MAX_YAML_VALUES:,} values "
+                                 f"(this one alone stands for {sizes.get(id(target), 1):,}); "
+                                 "write the values out or reuse fewer")
 
 
 def load_yaml(root: Path, rel: str) -> YamlDoc:
@@ -123,7 +196,11 @@ def load_yaml(root: Path, rel: str) -> YamlDoc:
                                     "delete it")]) from None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_alias_budget(loader, node)
         data = loader.construct_document(node) if node is not None else None
+    except _YamlBudgetError as e:
+        raise ContentError([Problem(_mark(rel, e.mark), "", e.message)]) from None
     except yaml.MarkedYAMLError as e:
         raise ContentError([_yaml_syntax_problem(text, rel, e)]) from None
     except yaml.YAMLError as e:
@@ -474,14 +551,28 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
                      decl_pos=decl_pos, description=str(decl.get("description", "")))
 
 
+# Budgets for a number cell: a whitepaper's figures have a handful of digits; '1e-1000000' would
+# print a million of them.
+MAX_NUMBER_DIGITS = 30       # significant digits, and digits before the decimal point
+MAX_DECIMAL_PLACES = 15
+
+
+def _shown(cell: str) -> str:
+    return cell if len(cell) <= 24 else cell[:20] + "…"
+
+
 def _convert(cell: str, ctype: str, rel: str, line: int, col: str, problems: list[Problem]) -> Any:
     if ctype == "string" or cell == "":
         return cell if ctype == "string" else None
     if ctype == "integer":
+        if len(cell) > MAX_NUMBER_DIGITS + 1 and cell.lstrip("+-").isdigit():
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'",
+                                    f"'{_shown(cell)}' is too large (more than {MAX_NUMBER_DIGITS} digits)"))
+            return None
         try:
             return int(cell)
         except ValueError:
-            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is not a whole number"))
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{_shown(cell)}' is not a whole number"))
             return None
     if ctype == "number":
         try:
@@ -489,10 +580,23 @@ def _convert(cell: str, ctype: str, rel: str, line: int, col: str, problems: lis
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite():
-            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is not a number"))
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{_shown(cell)}' is not a number"))
             return None
-        if abs(value) > Decimal("1e300"):  # beyond what a chart (float) can draw
-            problems.append(Problem(SourcePos(rel, line), f"column '{col}'", f"'{cell}' is too large"))
+        if value and value.adjusted() >= MAX_NUMBER_DIGITS:  # also beyond what a chart (float) can draw
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'",
+                                    f"'{_shown(cell)}' is too large (more than {MAX_NUMBER_DIGITS} digits "
+                                    "before the decimal point)"))
+            return None
+        # significant digits and decimal places as written, trailing zeros aside (normalize() would round)
+        digits, exponent = value.as_tuple()[1:]
+        zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        if exponent + zeros < -MAX_DECIMAL_PLACES:
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'",
+                                    f"'{_shown(cell)}' has more than {MAX_DECIMAL_PLACES} decimal places"))
+            return None
+        if len(digits) - zeros > MAX_NUMBER_DIGITS:
+            problems.append(Problem(SourcePos(rel, line), f"column '{col}'",
+                                    f"'{_shown(cell)}' has more than {MAX_NUMBER_DIGITS} significant digits"))
             return None
         return value
     return cell

@@ -46,6 +46,7 @@ from .templates import (
     _from_string,
     _our_types,
     _quoted_name,
+    BudgetError,
     make_environment,
 )
 
@@ -70,7 +71,10 @@ class _Resolver:
         pos = doc.pos(path)
         try:
             template = _from_string(self.env, source)
-            return template.render(self.context)
+            return self.env.render_text(template, self.context)
+        except BudgetError as e:
+            self.problems.append(Problem(_template_line(pos, source, e), dotted(path),
+                                         f"template too costly: {e}"))
         except jinja2.TemplateSyntaxError as e:
             # Jinja2 knows the line inside the template (a | block keeps the YAML's lines), not the column
             line = pos.line + (e.lineno or 1) - 1 if pos.line else 0
@@ -91,10 +95,14 @@ class _Resolver:
                 at = doc.locate(path, f"'{e.needle}'")
                 at = at if at != pos else doc.locate(path, f'"{e.needle}"')
             self.problems.append(Problem(at, dotted(path), f"data error: {e}"))
-        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RuntimeError,
+        except RecursionError:
+            self.problems.append(Problem(_template_line(pos, source, None), dotted(path),
+                                         "template error: a macro calls itself without end"))
+        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RuntimeError, NameError,
                 jinja2.TemplateError) as e:
             # RuntimeError: a recursive macro; LookupError: '{0}'.format() and the like
-            self.problems.append(Problem(pos, dotted(path), f"template error: {e}"))
+            self.problems.append(Problem(_template_line(pos, source, e), dotted(path),
+                                         f"template error: {_readable(e)}"))
         return None
 
     def _name_hint(self, error: Exception) -> str:
@@ -517,15 +525,19 @@ class _Resolver:
     def check_rules(self) -> None:
         for rule in self.project.rules:
             self.data.trace = []
+            self.env.new_budget()
             try:
                 expression = self.env.compile_expression(rule.check, undefined_to_none=False)
                 ok = bool(expression(**self.context))   # bool() here: an undefined result raises inside the try
             except jinja2.TemplateSyntaxError as e:
                 self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': syntax error: {e.message}"))
                 continue
+            except BudgetError as e:
+                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}' too costly: {e}"))
+                continue
             except (TemplateDataError, NumberError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
-                    AttributeError, LookupError, RuntimeError) as e:
-                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': {_our_types(str(e))}"))
+                    AttributeError, LookupError, RuntimeError, NameError) as e:
+                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': {_readable(e)}"))
                 continue
             finally:
                 used, self.data.trace = self.data.trace, None
@@ -649,6 +661,41 @@ def _rows_used(used: list[tuple[str, int]] | None) -> str:
                 start = line
         shown.append(f"{file}:{', '.join(runs)}")
     return f"; rows used: {'; '.join(shown)}"
+
+
+def _readable(error: Exception) -> str:
+    """An exception as a writer can read it: decimal's signals ([<class 'decimal.DivisionByZero'>])
+    and Python's type names become words."""
+    import decimal
+
+    signals = [(decimal.DivisionByZero, "division by zero"),
+               (decimal.Overflow, "a number too large to compute"),
+               (decimal.Underflow, "a number too small to compute"),
+               (decimal.InvalidOperation, "an impossible calculation (0/0, or a text used as a number)")]
+    for signal, words in signals:
+        if isinstance(error, signal):
+            return words
+    if isinstance(error, RecursionError):
+        return "a macro calls itself without end"
+    if isinstance(error, NameError) and re.search(r"'(nan|inf)'", str(error)):
+        return "the expression gives a value that is not a finite number"
+    return _our_types(str(error)) or "the expression cannot be evaluated"
+
+
+def _template_line(pos: SourcePos, source: str, error: Exception | None) -> SourcePos:
+    """The block's position, moved down to the template line that failed when the block is
+    literal (|) text whose lines are the file's lines."""
+    if error is None or not pos.line or "\n" not in source.strip():
+        return pos
+    lineno = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    if not lineno:
+        return pos
+    return SourcePos(pos.file, pos.line + lineno - 1)
 
 
 def resolve_document(project: Project, epoch: int, city: str | None = None) -> ResolvedDocument:

@@ -50,6 +50,9 @@ class Row(dict):
 
 def _number(x) -> Decimal:
     try:
-        return to_decimal(x)
+        value = to_decimal(x)
     except NumberError as e:
         raise TemplateDataError(str(e)) from None
+    if not value.is_finite():
+        raise TemplateDataError(f"{x} is not a finite number")
+    return value
