@@ -1,6 +1,7 @@
 """Data tables with captions, 续表 continuations, and the city profile table."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 from reportlab.lib import colors
@@ -77,75 +78,117 @@ class TableCaption(Flowable):
             self.unit.drawOn(self.canv, 0, y - self.unit.height)
 
 
-class CaptionedTable(Flowable):
-    """A data table with its caption kept together; splits with a 续表 caption and repeated header."""
+CELL_PADDING = (2.5, 3)   # (vertical, horizontal) points
 
-    def __init__(self, table: TableBlock, key: str, state: "LayoutState", continued: bool = False,
-                 body_rows: tuple | None = None, first_row: int = 0):
-        super().__init__()
-        self.table, self.key, self.state, self.continued = table, key, state, continued
-        self.body_rows = table.rows if body_rows is None else body_rows
-        self.first_row = first_row   # index in table.rows of body_rows[0] (a 续表 part starts further down)
-        self.caption = TableCaption(table, continued)
-        self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
-            if table.source and not continued else None
-        self.spaceBefore = 6
-        self.spaceAfter = 10
-        self.floats = True          # a table no taller than a page floats like a figure (flow.py)
 
-    def _grid(self, rows, width) -> Table:
+class _TableLayout:
+    """What every page of one table shares, computed once per column measure: column widths,
+    the header and body cells (each line-broken once) and the running total of row heights.
+    Splitting a long table then costs each page its own rows, not every remaining row."""
+
+    def __init__(self, table: TableBlock):
+        self.table = table
+        self.width: float | None = None
+
+    def prepare(self, width: float) -> None:
+        if self.width == width:
+            return
+        table = self.table
         # Column widths follow the content (all rows, not just this page's, so a 续表 keeps
         # the same columns): the widest body cell, up to 18 characters, or half the header
         # (a header may take two lines), plus one character for the cell padding.
-        columns = list(zip(self.table.header, *self.table.rows))
+        columns = list(zip(table.header, *table.rows))
         weights = [1 + min(18, max(_text_ems(column[0]) / 2, *(_text_ems(c) for c in column[1:]), 2))
                    for column in columns]
-        col_widths = [width * w / sum(weights) for w in weights]
+        self.col_widths = [width * w / sum(weights) for w in weights]
         # numbers flush right (digits line up); other columns centred when all their cells are short,
         # else flush left (one alignment a column)
-        styles = [CELL_RIGHT if self.table.numeric[i] else CELL if max(_text_ems(c) for c in column[1:] or ("",)) <= 8
+        styles = [CELL_RIGHT if table.numeric[i] else CELL if max(_text_ems(c) for c in column[1:] or ("",)) <= 8
                   else CELL_LEFT for i, column in enumerate(columns)]
-        head = [CJKParagraph((TextRun(h, bold=True),), TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12,
-                                                                  indent_em=0, justify=False, align="center"))
-                for h in self.table.header]
-        totals = [n for n in range(len(rows)) if n + self.first_row in self.table.total_rows]
-        body = [[CJKParagraph((TextRun(v, bold=n in totals),), styles[i]) for i, v in enumerate(row)]
-                for n, row in enumerate(rows)]
-        grid = ruled_table([head] + body, col_widths, padding=(2.5, 3))
+        head_style = TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12, indent_em=0, justify=False,
+                               align="center")
+        self.head = [CJKParagraph((TextRun(h, bold=True),), head_style) for h in table.header]
+        self.body = [[CJKParagraph((TextRun(v, bold=n in table.total_rows),), styles[i]) for i, v in enumerate(row)]
+                     for n, row in enumerate(table.rows)]
+        self.head_height = self._row_height(self.head)
+        self.ends = [0.0]   # ends[i]: the height of body rows 0 … i-1
+        for row in self.body:
+            self.ends.append(self.ends[-1] + self._row_height(row))
+        self.width = width
+
+    def _row_height(self, cells) -> float:
+        vertical, horizontal = CELL_PADDING
+        return max(c.wrap(w - 2 * horizontal, 1e9)[1] for c, w in zip(cells, self.col_widths)) + 2 * vertical
+
+    def rows_height(self, start: int, stop: int) -> float:
+        return self.ends[stop] - self.ends[start]
+
+    def grid(self, start: int, stop: int) -> Table:
+        grid = ruled_table([self.head] + self.body[start:stop], self.col_widths, padding=CELL_PADDING)
         # a 合计 row: set bold under a light rule (+1: the header row)
+        totals = [n - start for n in self.table.total_rows if start <= n < stop]
         grid.setStyle(TableStyle([("LINEABOVE", (0, n + 1), (-1, n + 1), 0.6, colors.black) for n in totals]))
         return grid
 
+
+class CaptionedTable(Flowable):
+    """A data table with its caption kept together; splits with a 续表 caption and repeated header,
+    the 资料来源 line under its last part."""
+
+    def __init__(self, table: TableBlock, key: str, state: "LayoutState", continued: bool = False,
+                 start: int = 0, stop: int | None = None, layout: _TableLayout | None = None):
+        super().__init__()
+        self.table, self.key, self.state, self.continued = table, key, state, continued
+        self.start, self.stop = start, len(table.rows) if stop is None else stop
+        self.layout = layout or _TableLayout(table)
+        self.caption = TableCaption(table, continued)
+        self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
+            if table.source and self.stop == len(table.rows) else None
+        self.grid = None
+        self.spaceBefore = 0 if continued else 6
+        self.spaceAfter = 10
+        self.floats = True          # a table no taller than a page floats like a figure (flow.py)
+
+    def _fixed_height(self, availWidth, availHeight) -> float:
+        """Caption, header row and source line: what every part carries besides its rows."""
+        ch = self.caption.wrap(availWidth, availHeight)[1]
+        sh = self.source.wrap(availWidth, availHeight)[1] + 2 if self.source else 0
+        return ch + sh
+
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
-        self.grid = self._grid(self.body_rows, availWidth)
-        ch = self.caption.wrap(availWidth, availHeight)[1]
-        gh = self.grid.wrap(availWidth, availHeight)[1]
-        sh = self.source.wrap(availWidth, availHeight)[1] + 2 if self.source else 0
-        self.height = ch + gh + sh
+        self.layout.prepare(availWidth)
+        fixed = self._fixed_height(availWidth, availHeight)
+        estimate = fixed + self.layout.head_height + self.layout.rows_height(self.start, self.stop)
+        if estimate <= availHeight + 1e-6 or self.grid is not None:
+            # it may fit: measure the real grid (the frame splits it otherwise)
+            self.grid = self.grid or self.layout.grid(self.start, self.stop)
+            self.height = fixed + self.grid.wrap(availWidth, availHeight)[1]
+        else:
+            self.height = estimate   # too tall for this frame: the frame will split it, no grid needed
         return self.width, self.height
 
     def split(self, availWidth, availHeight):
-        self.wrap(availWidth, availHeight)
-        ch = self.caption.height
-        grid = self._grid(self.body_rows, availWidth)
-        grid.wrap(availWidth, availHeight - ch)
-        parts = grid.split(availWidth, availHeight - ch)
-        if len(parts) < 2:
-            return []
-        first_rows = parts[0]._cellvalues[1:]
-        n_first = len(first_rows)
-        if n_first < 2:  # do not leave a header with one row behind
-            return []
-        head = CaptionedTable(self.table, self.key, self.state, self.continued, self.body_rows[:n_first],
-                              self.first_row)
-        head.source = None
-        tail = CaptionedTable(self.table, self.key, self.state, True, self.body_rows[n_first:],
-                              self.first_row + n_first)
-        return [head, tail]
+        self.layout.prepare(availWidth)
+        room = availHeight - self.caption.wrap(availWidth, availHeight)[1] - self.layout.head_height
+        ends = self.layout.ends
+        n = bisect.bisect_right(ends, ends[self.start] + room + 1e-6, lo=self.start) - 1 - self.start
+        # leave at least one row to carry the 资料来源 line onto the next page
+        n = min(n, self.stop - self.start - 1)
+        while n >= 2:
+            head = CaptionedTable(self.table, self.key, self.state, self.continued, self.start, self.start + n,
+                                  self.layout)
+            if head.wrap(availWidth, availHeight)[1] <= availHeight + 1e-6:
+                tail = CaptionedTable(self.table, self.key, self.state, True, self.start + n, self.stop, self.layout)
+                return [head, tail]
+            n -= 1   # the estimate was optimistic by a hair: one row less
+        return []    # do not leave a header with one row behind
 
     def draw(self):
         c = self.canv
+        if self.grid is None:   # drawn without a fitting wrap (a frame that ignores heights)
+            self.grid = self.layout.grid(self.start, self.stop)
+            self.grid.wrap(self.width, 1e9)
         if not self.continued:
             c.bookmarkPage(self.key)
             self.state.record(self.key, c.getPageNumber())
