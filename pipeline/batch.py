@@ -64,8 +64,10 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
         for city in ids:
             done(_build_one(builder, city))
     else:
-        from .charts import preload
+        from .build import cache_dir
+        from .charts import keep_matplotlib_config_in, preload
 
+        keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
         preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
         with ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
                                  initargs=(options, project)) as pool:

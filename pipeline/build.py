@@ -61,6 +61,35 @@ def check(options: Options) -> tuple[Project, ResolvedDocument]:
     return project, document
 
 
+def check_all(options: Options) -> tuple[Project, ResolvedDocument, int]:
+    """Everything ``build`` runs short of writing: check, then draw the charts (into the cache, where
+    the build will find them) and typeset the whole PDF in memory; returns the page count too.
+    So ``check`` ok means ``build`` works (for the full edition)."""
+    project, document = check(options)
+    figures = document.figures()
+    try:
+        images, _ = draw_charts(project, figures, options)
+        return project, document, _typeset_nowhere(project, document, figures, images)
+    except OSError:
+        # a cache we may not write to (read-only output/): check draws into a folder of its own
+        with tempfile.TemporaryDirectory(prefix="whitepaper-check-") as tmp:
+            images, _ = draw_charts(project, figures, replace(options, cache_dir=Path(tmp)))
+            return project, document, _typeset_nowhere(project, document, figures, images)
+
+
+def _typeset_nowhere(project: Project, document: ResolvedDocument, figures: list, images: list) -> int:
+    from .typeset import typeset_document
+
+    return typeset_document(document, {f.id: img for f, img in zip(figures, images)}, project.fonts, _Discard())
+
+
+class _Discard:
+    """A file that forgets what is written to it: check typesets, but writes nothing."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
 def _check_glyphs(project: Project, document: ResolvedDocument, options: Options) -> None:
     from .typeset import font_coverage
 
@@ -134,12 +163,10 @@ class CityBuilder:
 
 
 def render_pdf(project: Project, document: ResolvedDocument, target: Path, options: Options) -> BuildResult:
-    from .charts import render_charts
     from .typeset import typeset_document
 
     figures = document.figures()
-    images, drawn = render_charts([f.chart for f in figures], project.fonts["sans"], project.fonts["sans-bold"],
-                                  cache_dir(options) / "charts")
+    images, drawn = draw_charts(project, figures, options)
     by_id = {f.id: img for f, img in zip(figures, images)}
     log.info("charts: %d drawn, %d from cache", drawn, len(figures) - drawn)
     with atomic_output(target) as out:
@@ -149,6 +176,27 @@ def render_pdf(project: Project, document: ResolvedDocument, target: Path, optio
     result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
     return replace(result, city=city, sha256=hashed.hexdigest(),
                    inputs=manifest.inputs_hash(project, city, document.epoch, cache_dir(options) / "fonts"))
+
+
+def draw_charts(project: Project, figures: list, options: Options):
+    """Every figure's chart as an SVG in the cache (drawn or found there); a chart matplotlib cannot
+    draw is a content error at its figure's chapter file:line."""
+    from .charts import ChartError, keep_matplotlib_config_in, render_charts
+    from .model import Problem
+
+    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
+    try:
+        return render_charts([f.chart for f in figures], project.fonts["sans"], project.fonts["sans-bold"],
+                             cache_dir(options) / "charts")
+    except ChartError as e:
+        figure = next((f for f in figures if f.chart == e.spec or f.chart == replace(e.spec, highlight=f.chart.highlight)),
+                      None)
+        where = figure.pos if figure is not None else None
+        number = f"图 {figure.number}" if figure is not None else "a chart"
+        from .model import SourcePos
+
+        raise ContentError([Problem(where or SourcePos("chapters"), "figure",
+                                    f"{number} cannot be drawn: {e}")]) from None
 
 
 class _HashingWriter:

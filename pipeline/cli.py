@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import Options, build as build_edition, check as check_project
+from .build import Options, build as build_edition, check_all
 from .model import ContentError, UsageError
 
 EXIT_CONTENT = 1
@@ -185,14 +185,14 @@ def _display_width(text: str) -> int:
 @cli.command()
 @project_option
 def check(project: Path) -> None:
-    """Validate chapters, data, consistency rules and fonts; render nothing."""
+    """Validate chapters, data, rules and fonts, draw the charts and lay out the PDF; write no PDF."""
     try:
-        _, document = check_project(Options(project=project))
+        _, document, pages = check_all(Options(project=project))
     except ContentError as e:
         _report(e)
         sys.exit(EXIT_CONTENT)
     figures, tables = len(document.figures()), len(document.tables())
-    click.echo(f"ok: {len(document.chapters)} chapters, {figures} figures, {tables} tables")
+    click.echo(f"ok: {len(document.chapters)} chapters, {figures} figures, {tables} tables, {pages} pages")
 
 
 @cli.command()

@@ -308,19 +308,33 @@ dotted = _dotted
 
 
 def _decode(raw: bytes, rel: str) -> str:
-    """UTF-8 (BOM allowed); GB18030/GBK files, common in China, are read too."""
+    """UTF-8 (BOM allowed); GB18030/GBK files, common in China, are read too.
+
+    A UTF-8 file with one stray byte (a Latin-1 'é') is not a GB18030 file: read as GB18030 its
+    Chinese would turn to mojibake, so it is an error at the stray byte's line. A byte that is
+    neither encoding is reported where it is, not where the first non-ASCII character happens to be.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         utf8_error = e
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
+    as_utf8 = raw.decode("utf-8", errors="replace")
+    stray = as_utf8.count("\ufffd")
+    if sum(1 for ch in as_utf8 if ord(ch) > 0x7F and ch != "\ufffd") > stray:
+        # mostly well-formed UTF-8: the file is UTF-8 with a few bad bytes
         line = raw[: utf8_error.start].count(b"\n") + 1
         raise ContentError([Problem(SourcePos(rel, line), "",
-                                    f"not UTF-8 (byte 0x{raw[utf8_error.start]:02x}) and not GB18030 either; "
+                                    f"not UTF-8 (byte 0x{raw[utf8_error.start]:02x}) although the rest of the file "
+                                    "is; retype the character on this line or save the file as UTF-8")])
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError as gb_error:
+        at = max(utf8_error.start, gb_error.start)   # the byte that breaks the encoding the file is in
+        line = raw[:at].count(b"\n") + 1
+        raise ContentError([Problem(SourcePos(rel, line), "",
+                                    f"not UTF-8 (byte 0x{raw[at]:02x}) and not GB18030 either; "
                                     "save the file as UTF-8")]) from None
     log.warning("%s is encoded in GB18030/GBK, not UTF-8; read it as GB18030", rel)
     return text

@@ -16,6 +16,6 @@ decorations), ``labels`` (label text: wrapping, numbers, shares) and
 from __future__ import annotations
 
 from .cache import cache_key, font_stamp, render_charts
-from .draw import preload
+from .draw import ChartError, keep_matplotlib_config_in, preload
 
-__all__ = ["render_charts", "preload", "cache_key", "font_stamp"]
+__all__ = ["render_charts", "preload", "cache_key", "font_stamp", "ChartError", "keep_matplotlib_config_in"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..model import ChartSpec
-from .labels import _fmt, legend_above, tick_formatter
+from .labels import _fmt, fit_labels, legend_above, tick_formatter
 from .style import INK, _colors_for, _unit_label
 
 
@@ -34,7 +34,10 @@ def _barh(ax, spec: ChartSpec) -> None:
             ax.text(leftmost - pad, yi, text, va="center", ha="right", fontsize=8)
         else:
             ax.text(right + pad, yi, text, va="center", fontsize=8)
-    ax.set_yticks(y, spec.categories)
+    from .draw import BARH_LABEL_CHARS
+
+    labels, label_size = fit_labels(spec.categories, BARH_LABEL_CHARS)
+    ax.set_yticks(y, labels, fontsize=label_size)
     ax.tick_params(axis="y", length=0)  # the labels sit at the bars; tick marks would only add clutter
     for ci, label in enumerate(ax.get_yticklabels()):
         label.set_gid(f"category-{ci}")

@@ -1,6 +1,8 @@
 """matplotlib set-up (fonts, house rc) and drawing one chart to SVG bytes."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from ..model import ChartSpec
@@ -10,6 +12,26 @@ from .bars import _bar, _grouped, _stacked
 from .pie import _pie
 from .style import INK
 from .timeline import _timeline
+
+
+class ChartError(Exception):
+    """matplotlib could not draw a chart; the build says which figure, at its chapter file:line."""
+
+    def __init__(self, spec: ChartSpec, message: str):
+        super().__init__(message)
+        self.spec = spec
+
+
+def keep_matplotlib_config_in(folder: Path) -> None:
+    """Point MPLCONFIGDIR at our cache folder unless the user set it: else matplotlib writes its
+    font-list cache into $HOME. Only effective before matplotlib is imported, so called first."""
+    if "matplotlib" in sys.modules or os.environ.get("MPLCONFIGDIR"):
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return   # matplotlib falls back to a temporary folder of its own
+    os.environ["MPLCONFIGDIR"] = str(folder)
 
 
 def preload(sans_font: Path, sans_bold_font: Path) -> str:
@@ -35,6 +57,19 @@ _registered: set[str] = set()
 
 
 def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float]) -> bytes:
+    """The chart as SVG bytes; anything matplotlib cannot lay out is a ChartError (its warnings are not
+    printed: a pipeline stage does not print)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _draw_svg(spec, sans_font, sans_bold_font, size)
+    except (ValueError, RuntimeError, ArithmeticError, LookupError, TypeError, MemoryError) as e:
+        raise ChartError(spec, " ".join(str(e).split())[:200] or "matplotlib could not lay it out") from None
+
+
+def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float]) -> bytes:
     import io
 
     import matplotlib
@@ -67,10 +102,15 @@ def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[fl
 def _barh_margins(fig, spec: ChartSpec, size: tuple[float, float]) -> None:
     """Fixed margins for the city bar chart, from its label lengths: every excerpt draws its
     own highlighted copy, and tight_layout's extra draw pass was a third of that time."""
-    label_chars = max((len(c) for c in spec.categories), default=2)
-    left = 14 + 9.5 * label_chars
+    from .labels import fit_labels
+
+    labels, label_size = fit_labels(spec.categories, BARH_LABEL_CHARS)
+    label_chars = max((len(line) for label in labels for line in label.split("\n")), default=2)
+    left = min(14 + 9.5 * label_chars * label_size / 9, 0.45 * size[0])
     fig.subplots_adjust(left=left / size[0], right=1 - 16 / size[0], bottom=30 / size[1], top=1 - 24 / size[1])
 
+
+BARH_LABEL_CHARS = 16   # a city label wider than this (at 9 pt) wraps onto two lines, then shrinks
 
 _DRAWERS = {"pie": _pie, "bar": _bar, "grouped_bar": _grouped, "stacked_bar": _stacked, "barh": _barh,
             "timeline": _timeline, "line": _line}

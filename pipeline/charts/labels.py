@@ -27,6 +27,16 @@ def _wrap(label: str, width: int) -> str:
     return "\n".join(lines)
 
 
+def fit_labels(labels, room_chars: int, size: float = 9.0, min_size: float = 5.5) -> tuple[list[str], float]:
+    """Labels for a margin ``room_chars`` characters wide at ``size``: as they are when they fit; else the
+    long ones broken into two balanced lines, and all set smaller when a line is still too long."""
+    if max((len(label) for label in labels), default=0) <= room_chars:
+        return list(labels), size
+    wrapped = [_wrap(label, -(-len(label) // 2)) if len(label) > room_chars else label for label in labels]
+    longest = max(len(line) for label in wrapped for line in label.split("\n"))
+    return wrapped, max(min_size, min(size, size * room_chars / longest))
+
+
 def _share(part: float, whole: float, decimals: int) -> str:
     """A share rounded half up, as resolve.pct rounds the text's shares (not Python's half-even)."""
     from decimal import ROUND_HALF_UP, Decimal

@@ -53,6 +53,9 @@ from .templates import (
 __all__ = ["resolve_document", "cn_numeral", "parse_runs", "normalize_text", "Quantity", "format_decimal"]
 
 
+MAX_CHART_LABEL = 60   # characters: a longer category name cannot be set legibly beside a bar
+
+
 class _Resolver:
     def __init__(self, project: Project, city: str | None = None):
         self.project = project
@@ -129,6 +132,15 @@ class _Resolver:
         runs = self.text(source, doc, path)
         return "".join(r.text for r in runs) if runs else ""
 
+    def title(self, source: str, doc: YamlDoc, path: tuple) -> str:
+        """A title: text that prints something (a blank one would leave '四、' or '表 2-1' alone)."""
+        problems = len(self.problems)
+        title = self.plain(source, doc, path)
+        if not title.strip() and len(self.problems) == problems:
+            self.problems.append(Problem(doc.pos(path), dotted(path),
+                                         "the title is empty (only spaces, or a template that prints nothing)"))
+        return title
+
     # -- the whole document
     def document(self, epoch: int) -> ResolvedDocument:
         ed = self.project.edition
@@ -161,7 +173,7 @@ class _Resolver:
 
     def chapter(self, doc: YamlDoc) -> ResolvedChapter | None:
         number = doc.data["number"]
-        title = self.plain(doc.data["title"], doc, ("title",))
+        title = self.title(doc.data["title"], doc, ("title",))
         blocks = []
         figure_no = table_no = section_no = 0
         origins: list[tuple[dict | str, tuple]] = []   # per resolved block: its YAML spec and key path
@@ -179,7 +191,7 @@ class _Resolver:
                 level = spec.get("level", 2)
                 section_no += 1
                 label = f"（{cn_numeral(section_no)}）" if level == 2 else f"{section_no}."
-                blocks.append(Heading(level, label, self.plain(spec["title"], doc, path + ("title",)), doc.pos(path)))
+                blocks.append(Heading(level, label, self.title(spec["title"], doc, path + ("title",)), doc.pos(path)))
             elif kind == "figure":
                 figure_no += 1
                 fig = self.figure(spec, doc, path, f"{number}-{figure_no}")
@@ -218,7 +230,7 @@ class _Resolver:
         return key
 
     def figure(self, spec: dict, doc: YamlDoc, path: tuple, number: str) -> Figure | None:
-        title = self.plain(spec["title"], doc, path + ("title",))
+        title = self.title(spec["title"], doc, path + ("title",))
         rows = self._selected_rows(spec, doc, path)
         if rows is None:
             return None
@@ -240,9 +252,17 @@ class _Resolver:
         values: dict[tuple[str, str], Any] = {}     # exact (Decimal or int), summed per point
         fmt = None
         point_labels: dict[str, str] = {}
+        shown_as: dict[tuple[str, str], tuple] = {}   # (series, category) as printed → the data it came from
         for r in rows:
             cat = self._display(x, r.get(x), labels)
             ser = self._display(series_col, r.get(series_col), labels) if series_col else (spec.get("unit") or "")
+            if not counting:
+                raw = (r.get(series_col) if series_col else None, r.get(x))
+                if (ser, cat) in shown_as:
+                    self.problems.append(self._same_label(spec, doc, path, table, rows, ser, cat,
+                                                          shown_as[(ser, cat)], raw, r))
+                    return None
+                shown_as[(ser, cat)] = (raw, r)
             if cat not in categories:
                 categories.append(cat)
                 raw_x[cat] = r.get(x)
@@ -268,7 +288,8 @@ class _Resolver:
             totals = {c: sum(values.get((s, c), 0) for s in series_names) for c in categories}
             categories.sort(key=lambda c: -totals[c])
         series = tuple((s, tuple(float(values.get((s, c), 0)) for c in categories)) for s in series_names)
-        undrawable = self._undrawable(spec, categories, series, doc, path)
+        undrawable = self._undrawable(spec, categories, series, doc, path) or \
+            self._label_too_long(spec, categories, series_names, point_labels, doc, path)
         if undrawable is not None:
             self.problems.append(undrawable)
             return None
@@ -338,6 +359,35 @@ class _Resolver:
             by_x.setdefault(r.get(spec["x"]), r.get(y))
         return {c: by_x[x] for c, x in raw_x.items() if by_x.get(x) is not None}
 
+    def _same_label(self, spec, doc, path, table, rows, ser, cat, first, raw, row) -> Problem:
+        """Two data rows would be one bar or wedge: summing them silently would print a number no
+        row holds."""
+        (first_raw, first_row) = first
+        name = f"'{cat}'" + (f" of series '{ser}'" if spec.get("series") else "")
+        lines = [line for r, line in zip(table.rows, table.lines) if r is first_row or r is row]
+        where = f" ({table.file} lines {', '.join(map(str, lines))})" if len(lines) == 2 else f" ({table.file})"
+        if first_raw != raw:
+            shown = lambda v: "/".join(str(p) for p in v if p is not None)  # noqa: E731
+            return Problem(doc.pos(path + ("labels",)) if spec.get("labels") else doc.pos(path + ("x",)),
+                           dotted(path), f"'{shown(first_raw)}' and '{shown(raw)}' both show as {name}{where}; "
+                                         "give them different labels")
+        return Problem(doc.pos(path + ("x",)), dotted(path + ("x",)),
+                       f"two selected rows have the same category {name}{where}; a chart shows one value "
+                       "per category: narrow 'where' or choose another 'x'")
+
+    def _label_too_long(self, spec, categories, series_names, point_labels, doc, path) -> Problem | None:
+        """A chart wraps and shrinks long labels, up to a point: beyond it the label would be unreadable."""
+        for kind, names in (("category", categories), ("series", series_names), ("label", point_labels.values())):
+            for name in names:
+                if len(name) > MAX_CHART_LABEL:
+                    shown = name[:20] + "…"
+                    key = "labels" if spec.get("labels") else ("x" if kind == "category" else
+                                                               "series" if kind == "series" else "label")
+                    return Problem(doc.pos(path + (key,)) if key in spec else doc.pos(path), dotted(path),
+                                   f"the chart {kind} '{shown}' is {len(name)} characters long (at most "
+                                   f"{MAX_CHART_LABEL}); give it a shorter name with labels:")
+        return None
+
     def _undrawable(self, spec: dict, categories: list, series: tuple, doc: YamlDoc, path: tuple) -> Problem | None:
         """Data the chart kind cannot draw, as a located problem instead of a matplotlib error in charts."""
         import math
@@ -368,9 +418,16 @@ class _Resolver:
     # -- tables
     def table(self, spec: dict, doc: YamlDoc, path: tuple, number: str,
               city_rows_only: bool = False) -> TableBlock | None:
-        title = self.plain(spec["title"], doc, path + ("title",))
+        title = self.title(spec["title"], doc, path + ("title",)) if not city_rows_only \
+            else self.plain(spec["title"], doc, path + ("title",))
         rows = self._selected_rows(spec, doc, path)
         if rows is None:
+            return None
+        if not rows:
+            # a header-only table, listed in 表目录, would say there is data where there is none
+            self.problems.append(Problem(doc.pos(path + ("where",)) if "where" in spec else doc.pos(path),
+                                         dotted(path), f"no data rows selected for the table (table "
+                                                       f"'{spec['table']}' has none that match)"))
             return None
         if city_rows_only:
             rows = [r for r in rows if self._row_concerns_city(r)]

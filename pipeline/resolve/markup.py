@@ -54,6 +54,11 @@ class _RunParser(HTMLParser):
     def handle_comment(self, data):
         raise _MarkupError("comments are not allowed in text")
 
+    def unknown_decl(self, data):
+        # <![CDATA[…]]>: HTMLParser would drop its text without a word
+        raise _MarkupError("<![CDATA[…]]> sections are not allowed in text; write the text itself "
+                           "(&lt; and &amp; for < and &)", "<![")
+
     def handle_decl(self, decl):
         raise _MarkupError("declarations are not allowed in text")
 
@@ -62,12 +67,15 @@ class _RunParser(HTMLParser):
 
 
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u201c-\u201d\u2018-\u2019\u2014\u2026"
-_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+# Only the white space YAML folding and indentation make: an ideographic space (U+3000) or a
+# no-break space in the text is meant, and kept.
+_FOLDABLE_SPACE = "[ \t\r\n]"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}]){_FOLDABLE_SPACE}+(?=[{_CJK}])")
 
 
 def normalize_text(text: str) -> str:
     """Collapse white space; drop the spaces YAML folding puts between Chinese characters."""
-    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(rf"{_FOLDABLE_SPACE}+", " ", text).strip(" ")
     return _SPACE_BETWEEN_CJK.sub("", text)
 
 

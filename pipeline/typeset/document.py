@@ -8,11 +8,13 @@ from pathlib import Path
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+from reportlab.platypus.doctemplate import LayoutError
 
 from .. import __version__
 from ..cachestore import open_store
-from ..model import ChartImage, ResolvedDocument, TextRun
+from ..model import ChartImage, ContentError, Problem, ResolvedDocument, SourcePos, TextRun
 from .flow import FloatingLayout
 from .fonts import register_fonts
 from .paragraph import CJKParagraph
@@ -50,6 +52,14 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
             PageTemplate("front", [frame], onPageEnd=self._furniture),
             PageTemplate("body", [frame], onPageEnd=self._furniture),
         ])
+
+    def handle_flowable(self, flowables):
+        """ReportLab's LayoutError (a flowable that fits on no page) as a located content error."""
+        flowable = flowables[0] if flowables else None
+        try:
+            super().handle_flowable(flowables)
+        except LayoutError:
+            raise ContentError([_too_large(flowable)]) from None
 
     # -- cover
     def _cover(self, canvas, doc):
@@ -103,9 +113,11 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
         canvas.setFont(SERIF, 9)
         canvas.setFillColor(GREY)
         top = PAGE_H - MARGIN_TOP + 8 * mm
-        canvas.drawString(MARGIN_X, top + 2, self.document.edition.short_title)
+        short_title = self.document.edition.short_title
+        canvas.drawString(MARGIN_X, top + 2, short_title)
         if self.state.running_title:
-            canvas.drawRightString(PAGE_W - MARGIN_X, top + 2, self.state.running_title)
+            room = TEXT_W - pdfmetrics.stringWidth(short_title, SERIF, 9) - 2 * 9
+            canvas.drawRightString(PAGE_W - MARGIN_X, top + 2, _shortened(self.state.running_title, room, SERIF, 9))
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN_X, top - 2, PAGE_W - MARGIN_X, top - 2)
@@ -113,6 +125,34 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
         canvas.setFillColor(colors.black)
         canvas.drawCentredString(PAGE_W / 2, MARGIN_BOTTOM - 12 * mm, f"— {self.state.page_label(page)} —")
         canvas.restoreState()
+
+
+def _shortened(text: str, width: float, font: str, size: float) -> str:
+    """A running head that fits ``width``: a long chapter title is cut and ends in …"""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip("，、；：（《 ") + "…"
+
+
+def _too_large(flowable) -> Problem:
+    """What does not fit on a page, said at the chapter file:line of its block."""
+    from .figures import FigureBlock
+    from .tables import CaptionedTable
+
+    if isinstance(flowable, CaptionedTable):
+        table = flowable.table
+        tallest = flowable.layout.tallest_row(flowable.start, flowable.stop)
+        cell = max(table.rows[tallest], key=len) if tallest is not None else ""
+        shown = cell if len(cell) <= 16 else cell[:14] + "…"
+        return Problem(table.pos, "table", f"表 {table.number}: row {tallest + 1} ('{shown}') is taller than a page; "
+                                           "shorten its text")
+    if isinstance(flowable, FigureBlock):
+        return Problem(flowable.figure.pos, "figure", f"图 {flowable.figure.number} does not fit on a page; "
+                                                      "shorten its title or source")
+    pos = getattr(flowable, "source_pos", None) or SourcePos("chapters")
+    return Problem(pos, "", "a block does not fit on a page; shorten it")
 
 
 def _cn_date(year: int, month: int | None) -> str:

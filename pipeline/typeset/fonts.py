@@ -19,11 +19,16 @@ def register_fonts(font_files: dict[str, Path]) -> None:
 
     for role, name in FONT_ROLES.items():
         if name not in pdfmetrics.getRegisteredFontNames():
+            rel = f"fonts/{Path(font_files[role]).name}"
             try:
                 pdfmetrics.registerFont(TTFont(name, str(font_files[role])))
             except (TTFError, OSError) as e:
-                rel = f"fonts/{Path(font_files[role]).name}"
-                raise ContentError([Problem(SourcePos(rel), "", f"cannot use this font for {role} text: {e}")]) from None
+                raise ContentError([Problem(SourcePos(rel), "", f"cannot use this font for {role} text: {e}; "
+                                                                "restore the file from the repository")]) from None
+            except Exception:   # noqa: BLE001 — a truncated or damaged file fails anywhere in the parser
+                raise ContentError([Problem(SourcePos(rel), "", f"cannot use this font for {role} text: the file "
+                                                                "is damaged or cut short (not a complete TrueType "
+                                                                "font); restore it from the repository")]) from None
     # Without these ReportLab puts a non-embedded Helvetica into the page resources
     # (the canvas default, and renderPDF's initial state for embedded charts).
     rl_config.canvas_basefontname = SERIF

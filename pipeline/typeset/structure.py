@@ -5,9 +5,21 @@ from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
-from ..model import Heading, ResolvedChapter
+from ..model import Heading, ResolvedChapter, TextRun
+from .paragraph import CJKParagraph
 from .state import LayoutState
-from .styles import LEADING, NAVY, SANS_BOLD
+from .styles import LEADING, NAVY, SANS_BOLD, TextStyle
+
+
+def _heading_lines(title: str, size: float, width: float, color, centred: bool) -> CJKParagraph | None:
+    """A heading too long for one line, set by our line breaker over several (None if it fits on one)."""
+    if pdfmetrics.stringWidth(title, SANS_BOLD, size) <= width:
+        return None
+    style = TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=size, leading=size * 1.45, indent_em=0,
+                      justify=False, align="center" if centred else "left", color=color)
+    lines = CJKParagraph((TextRun(title),), style)
+    lines.wrap(width, 1e9)
+    return lines
 
 
 class ChapterHeading(Flowable):
@@ -27,16 +39,21 @@ class ChapterHeading(Flowable):
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
-        self.height = self.size * 2.2
+        title = f"{self.chapter.label}{self.chapter.title}"
+        self.lines = _heading_lines(title, self.size, availWidth, NAVY, centred=not self.chapter.number)
+        self.height = self.size * 2.2 + (self.lines.height - self.size * 1.45 if self.lines else 0)
         return self.width, self.height
 
     def draw(self):
         c = self.canv
         title = f"{self.chapter.label}{self.chapter.title}"
-        c.setFont(SANS_BOLD, self.size)
-        c.setFillColor(NAVY)
-        x = 0 if self.chapter.number else (self.width - pdfmetrics.stringWidth(title, SANS_BOLD, self.size)) / 2
-        c.drawString(x, self.size * 0.7, title)
+        if self.lines:   # a long title wraps; the rule stays under its last line
+            self.lines.drawOn(c, 0, self.size * 0.7 - 0.45 * self.size)
+        else:
+            c.setFont(SANS_BOLD, self.size)
+            c.setFillColor(NAVY)
+            x = 0 if self.chapter.number else (self.width - pdfmetrics.stringWidth(title, SANS_BOLD, self.size)) / 2
+            c.drawString(x, self.size * 0.7, title)
         c.setStrokeColor(NAVY)
         c.setLineWidth(1.2)
         c.line(0, 0, self.width, 0)
@@ -59,15 +76,20 @@ class SectionHeading(Flowable):
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
-        self.height = self.size * 1.8
+        title = f"{self.heading.number}{self.heading.title}"
+        self.lines = _heading_lines(title, self.size, availWidth, colors.black, centred=False)
+        self.height = self.size * 1.8 + (self.lines.height - self.size * 1.45 if self.lines else 0)
         return self.width, self.height
 
     def draw(self):
         c = self.canv
         title = f"{self.heading.number}{self.heading.title}"
-        c.setFont(SANS_BOLD, self.size)
-        c.setFillColor(colors.black)
-        c.drawString(0, self.size * 0.5, title)
+        if self.lines:
+            self.lines.drawOn(c, 0, self.size * 0.5 - 0.45 * self.size)
+        else:
+            c.setFont(SANS_BOLD, self.size)
+            c.setFillColor(colors.black)
+            c.drawString(0, self.size * 0.5, title)
         c.bookmarkPage(self.key)
         c.addOutlineEntry(title, self.key, level=1, closed=False)
         self.state.record(self.key, c.getPageNumber())

@@ -120,6 +120,10 @@ class _TableLayout:
         vertical, horizontal = CELL_PADDING
         return max(c.wrap(w - 2 * horizontal, 1e9)[1] for c, w in zip(cells, self.col_widths)) + 2 * vertical
 
+    def tallest_row(self, start: int, stop: int) -> int | None:
+        heights = [self.ends[i + 1] - self.ends[i] for i in range(start, stop)] if self.width else []
+        return start + heights.index(max(heights)) if heights else None
+
     def rows_height(self, start: int, stop: int) -> float:
         return self.ends[stop] - self.ends[start]
 

@@ -11,6 +11,9 @@ from .state import LayoutState
 from .styles import GREY, SANS_BOLD, SERIF
 
 
+_NO_LINE_START = "，。、；：？！）》」』”’…—"
+
+
 @dataclass
 class TocEntry:
     level: int
@@ -27,42 +30,70 @@ class TocList(Flowable):
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
-        self.height = len(self.entries) * self.leading
+        self.height = sum(len(self._entry_lines(e)) for e in self.entries) * self.leading
         return self.width, self.height
 
     def split(self, availWidth, availHeight):
-        fit = int(availHeight // self.leading)
+        self.wrap(availWidth, availHeight)
+        fit, used = 0, 0.0
+        for e in self.entries:
+            used += len(self._entry_lines(e)) * self.leading
+            if used > availHeight + 1e-6:
+                break
+            fit += 1
         if fit >= len(self.entries) or fit < 1:
             return [] if fit < 1 else [self]
         return [TocList(self.entries[:fit], self.state, self.size, self.leading),
                 TocList(self.entries[fit:], self.state, self.size, self.leading)]
 
+    def _style(self, e: TocEntry) -> tuple[str, float, float]:
+        font = SANS_BOLD if e.level == 0 else SERIF
+        size = self.size if e.level == 0 else self.size - 0.5
+        return font, size, 0 if e.level == 0 else 2 * size
+
+    def _entry_lines(self, e: TocEntry) -> list[str]:
+        """The entry's text in lines that leave room for the leader and the page number."""
+        font, size, indent = self._style(e)
+        room = self.width - indent - 4 * size
+        lines, current = [], ""
+        for ch in e.text:
+            if current and pdfmetrics.stringWidth(current + ch, font, size) > room and ch not in _NO_LINE_START:
+                lines.append(current)
+                current = ""
+            current += ch
+        return lines + [current]
+
     def _lines(self):
-        """(entry, font, size, indent, baseline y) for each line."""
+        """(entry, font, size, indent, baseline y, text, last line of the entry) for each line."""
         y = self.height - self.leading + (self.leading - self.size) / 2
         for e in self.entries:
-            font = SANS_BOLD if e.level == 0 else SERIF
-            size = self.size if e.level == 0 else self.size - 0.5
-            yield e, font, size, 0 if e.level == 0 else 2 * size, y
-            y -= self.leading
+            font, size, indent = self._style(e)
+            lines = self._entry_lines(e)
+            for i, text in enumerate(lines):
+                # continuation lines hang under the text, after a chapter's 一、 or a section's （一）
+                x = indent if i == 0 else indent + (2 * size if e.level == 0 else 0)
+                yield e, font, size, x, y, text, i == len(lines) - 1
+                y -= self.leading
 
     def draw(self):
         """Titles and links now; dot leaders and page numbers go into a form XObject that
         the canvas fills in when the whole document is laid out (one pass, no re-layout)."""
         c = self.canv
-        for e, font, size, indent, y in self._lines():
+        for e, font, size, indent, y, text, _ in self._lines():
             c.setFont(font, size)
             c.setFillColor(colors.black)
-            c.drawString(indent, y, e.text)
+            c.drawString(indent, y, text)
             # a named destination may be defined later in the document: the link resolves at save
             c.linkRect("", e.key, (indent, y - 3, self.width, y + size), relative=1, thickness=0)
         c.doForm(self.state.defer(self))
 
     def draw_page_numbers(self, c) -> None:
         """Called inside the deferred form, once every target's page is known."""
-        for e, font, size, indent, y in self._lines():
+        for e, font, size, indent, y, text, last in self._lines():
+            if not last:
+                continue
             label = self.state.label(e.key)
-            text_end = indent + pdfmetrics.stringWidth(e.text, font, size) + 4
+            text_end = indent + pdfmetrics.stringWidth(text, font, size) + 4
             label_w = pdfmetrics.stringWidth(label, SERIF, size)
             c.setFont(SERIF, size)
             c.setFillColor(colors.black)
