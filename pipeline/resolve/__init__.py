@@ -364,8 +364,9 @@ class _Resolver:
         row holds."""
         (first_raw, first_row) = first
         name = f"'{cat}'" + (f" of series '{ser}'" if spec.get("series") else "")
-        lines = [line for r, line in zip(table.rows, table.lines) if r is first_row or r is row]
-        where = f" ({table.file} lines {', '.join(map(str, lines))})" if len(lines) == 2 else f" ({table.file})"
+        first_line = next((line for r, line in zip(table.rows, table.lines) if r == first_row), None)
+        line = next((line for r, line in zip(table.rows, table.lines) if r == row and line != first_line), None)
+        where = f" ({table.file} lines {first_line} and {line})" if first_line and line else f" ({table.file})"
         if first_raw != raw:
             shown = lambda v: "/".join(str(p) for p in v if p is not None)  # noqa: E731
             return Problem(doc.pos(path + ("labels",)) if spec.get("labels") else doc.pos(path + ("x",)),
