@@ -93,7 +93,7 @@ class _Discard:
 def _check_glyphs(project: Project, document: ResolvedDocument, options: Options) -> None:
     from .typeset import font_coverage
 
-    problems = glyph_problems(document, font_coverage(project.fonts), project.root)
+    problems = glyph_problems(document, font_coverage(project.fonts, cache_dir(options)), project.root)
     if problems:
         raise ContentError(problems)
 
@@ -143,7 +143,7 @@ class CityBuilder:
         self.project = project
         ed = project.edition.data
         self.epoch = document_epoch(ed["year"], ed.get("month"))
-        self.coverage = font_coverage(project.fonts)  # registers the fonts: once per worker
+        self.coverage = font_coverage(project.fonts, cache_dir(options))  # registers the fonts: once per worker
 
     def load_fonts(self) -> None:
         """Register the PDF fonts now (a worker does this once, before its first city)."""

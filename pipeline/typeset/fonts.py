@@ -6,22 +6,34 @@ from pathlib import Path
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
+from ..manifest import file_digest
+from .fontcache import load_font
 from .styles import FONT_ROLES, SERIF
 
 
-def register_fonts(font_files: dict[str, Path]) -> None:
-    """Register the four faces once per process (cheap to call again)."""
+def register_fonts(font_files: dict[str, Path], cache_dir: Path | None = None) -> None:
+    """Register the four faces once per process (cheap to call again).
+
+    With ``cache_dir`` (``output/.cache``), what ReportLab parses from each face
+    is kept there as sealed JSON and restored by later builds (fontcache.py).
+    """
     from reportlab.pdfbase.ttfonts import TTFError
 
     from ..model import ContentError, Problem, SourcePos
 
+    store = None
     for role, name in FONT_ROLES.items():
         if name not in pdfmetrics.getRegisteredFontNames():
-            rel = f"fonts/{Path(font_files[role]).name}"
+            path = Path(font_files[role])
+            rel = f"fonts/{path.name}"
             try:
-                pdfmetrics.registerFont(TTFont(name, str(font_files[role])))
+                if cache_dir is not None and store is None:
+                    from ..cachestore import open_store
+
+                    store = open_store(cache_dir, "fonts")
+                digest = file_digest(path, store.folder) if store is not None else None
+                pdfmetrics.registerFont(load_font(name, path, store, digest))
             except (TTFError, OSError) as e:
                 raise ContentError([Problem(SourcePos(rel), "", f"cannot use this font for {role} text: {e}; "
                                                                 "restore the file from the repository")]) from None
@@ -37,10 +49,10 @@ def register_fonts(font_files: dict[str, Path]) -> None:
     STATE_DEFAULTS["fontName"] = SERIF
 
 
-def font_coverage(font_files: dict[str, Path]) -> dict[str, frozenset[int]]:
+def font_coverage(font_files: dict[str, Path], cache_dir: Path | None = None) -> dict[str, frozenset[int]]:
     """The code points each face can print, read from the fonts as ReportLab parsed them
     (the glyph check before typesetting uses the very cmaps that will set the text)."""
-    register_fonts(font_files)
+    register_fonts(font_files, cache_dir)
     return {Path(font_files[role]).name: frozenset(pdfmetrics.getFont(name).face.charToGlyph)
             for role, name in FONT_ROLES.items()}
 

@@ -1,0 +1,64 @@
+"""A face restored from the font cache is the face ReportLab parses, and the PDF does not depend on it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from reportlab.pdfbase.ttfonts import TTFontFace
+
+from conftest import ROOT, copy_project
+from pipeline.typeset import fontcache
+
+FONTS = sorted((ROOT / "fonts").glob("*.ttf"))
+
+
+@pytest.mark.parametrize("path", FONTS, ids=[p.name for p in FONTS])
+def test_a_restored_face_equals_the_parsed_one(path):
+    parsed = TTFontFace(str(path))
+    data = fontcache.dumps(parsed)
+    assert data is not None
+    restored = fontcache.CachedFace(str(path), fontcache.loads(data))
+    # what only subsetting (and shaping) needs is read from the file on first use
+    for name in ("hmetrics", "glyphPos", "_ttf_data", "table", "tables", "glyphToChar"):
+        assert getattr(restored, name) == getattr(parsed, name), name
+    ignore = {"_pdfScale", "_source", "_pos"}  # _pos: the reader's position (every read seeks first)
+    assert ({k: v for k, v in restored.__dict__.items() if k not in ignore}
+            == {k: v for k, v in parsed.__dict__.items() if k not in ignore})
+    assert [restored._pdfScale(x) for x in (0, 1, 997, 2048)] == [parsed._pdfScale(x) for x in (0, 1, 997, 2048)]
+    assert restored.name.ustr == parsed.name.ustr
+    text = "中国软件与信息服务外包，ITO（59.5%）"
+    subset = [0] + sorted({ord(c) for c in text})
+    assert restored.makeSubset(subset) == parsed.makeSubset(subset)
+
+
+def test_a_face_entry_outside_the_format_is_refused():
+    for bad in (b"[]", b'{"format": 2, "face": {"name": {"pickle": "x"}}}',
+                b'{"format": 2, "face": {"charToGlyph": {"intmap": ["q", "AAAA", "AA=="]}}}',
+                b'{"format": 1, "face": {}}'):
+        with pytest.raises(ValueError):
+            fontcache.loads(bad)
+
+
+def _build(project: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--project", str(project)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_pdf_is_the_same_with_and_without_the_font_cache(tmp_path):
+    root = copy_project(tmp_path / "project")
+    pdf = root / "output" / "whitepaper-2008.pdf"
+    assert _build(root).returncode == 0
+    faces = sorted((root / "output" / ".cache" / "fonts").glob("face-*.json"))
+    assert len(faces) == len(FONTS)
+    first = pdf.read_bytes()
+    assert _build(root).returncode == 0        # every face restored from the cache
+    assert pdf.read_bytes() == first
+    for face in faces:                          # a damaged entry is parsed again, not believed
+        face.write_bytes(face.read_bytes().replace(b'"unitsPerEm":1000', b'"unitsPerEm":2000'))
+    result = _build(root)
+    assert result.returncode == 0, result.stderr
+    assert pdf.read_bytes() == first
