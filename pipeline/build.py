@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import manifest
+from . import freshness, manifest
 from .cities import city_profiles, find_city
 from .load import load_project
 from .model import BuildResult, CityProfile, ContentError, Project, ResolvedDocument
@@ -107,6 +107,9 @@ def build(options: Options) -> BuildResult:
         target = options.output or output_dir(project.root) / f"whitepaper-{document.edition.year}.pdf"
         result = render_pdf(project, document, Path(target), options)
     manifest.record(output_dir(project.root), [result])
+    # what the next `build` of the same command compares against to say "up to date"
+    freshness.record(project.root, cache_dir(options), options.output, options.city, result.pdf, result.pages,
+                     result.sha256, manifest.input_files(project))
     return result
 
 
@@ -163,15 +166,23 @@ class CityBuilder:
 
 
 def render_pdf(project: Project, document: ResolvedDocument, target: Path, options: Options) -> BuildResult:
+    from .charts import ChartError, keep_matplotlib_config_in, start_charts
     from .typeset import typeset_document
 
     figures = document.figures()
-    images, drawn = draw_charts(project, figures, options)
-    by_id = {f.id: img for f, img in zip(figures, images)}
-    log.info("charts: %d drawn, %d from cache", drawn, len(figures) - drawn)
-    with atomic_output(target) as out:
-        hashed = _HashingWriter(out)
-        pages = typeset_document(document, by_id, project.fonts, hashed, cache_dir(options))
+    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before a worker imports matplotlib
+    try:
+        # charts not in the cache are drawn by a worker process while the document is laid out
+        with start_charts([f.chart for f in figures], project.fonts["sans"], project.fonts["sans-bold"],
+                          cache_dir(options) / "charts") as charts:
+            drawn = charts.drawn
+            by_id = {f.id: img for f, img in zip(figures, charts.images)}
+            log.info("charts: %d drawn, %d from cache", drawn, len(figures) - drawn)
+            with atomic_output(target) as out:
+                hashed = _HashingWriter(out)
+                pages = typeset_document(document, by_id, project.fonts, hashed, cache_dir(options))
+    except ChartError as e:
+        raise _chart_problem(figures, e) from None
     city = document.city_profile.id if document.city_profile is not None else None
     result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
     return replace(result, city=city, sha256=hashed.hexdigest(),
@@ -182,21 +193,24 @@ def draw_charts(project: Project, figures: list, options: Options):
     """Every figure's chart as an SVG in the cache (drawn or found there); a chart matplotlib cannot
     draw is a content error at its figure's chapter file:line."""
     from .charts import ChartError, keep_matplotlib_config_in, render_charts
-    from .model import Problem
 
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
     try:
         return render_charts([f.chart for f in figures], project.fonts["sans"], project.fonts["sans-bold"],
                              cache_dir(options) / "charts")
     except ChartError as e:
-        figure = next((f for f in figures if f.chart == e.spec or f.chart == replace(e.spec, highlight=f.chart.highlight)),
-                      None)
-        where = figure.pos if figure is not None else None
-        number = f"图 {figure.number}" if figure is not None else "a chart"
-        from .model import SourcePos
+        raise _chart_problem(figures, e) from None
 
-        raise ContentError([Problem(where or SourcePos("chapters"), "figure",
-                                    f"{number} cannot be drawn: {e}")]) from None
+
+def _chart_problem(figures: list, e: Exception) -> ContentError:
+    """A chart matplotlib cannot draw, as a content error at its figure's chapter file:line."""
+    from .model import Problem, SourcePos
+
+    figure = next((f for f in figures if f.chart == e.spec or f.chart == replace(e.spec, highlight=f.chart.highlight)),
+                  None)
+    where = figure.pos if figure is not None else None
+    number = f"图 {figure.number}" if figure is not None else "a chart"
+    return ContentError([Problem(where or SourcePos("chapters"), "figure", f"{number} cannot be drawn: {e}")])
 
 
 class _HashingWriter:

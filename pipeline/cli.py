@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import Options, build as build_edition, check_all
 from .model import ContentError, UsageError
 
 EXIT_CONTENT = 1
@@ -55,10 +54,22 @@ def cli(verbose: bool) -> None:
               help="Build only shard I of N of the cities (sorted ids dealt round robin), for a CI matrix.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a machine-readable result on stdout: per PDF its path, pages, sha256, ok/errors.")
+@click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 def build(project: Path, output: Path | None, cities: tuple[str, ...], all_cities: bool, jobs: int,
-          shard: str | None, as_json: bool) -> None:
+          shard: str | None, as_json: bool, force: bool) -> None:
     """Build the full edition PDF, or per-city excerpts, into output/."""
     start = time.perf_counter()
+    if not force and not all_cities and len(cities) <= 1 and shard is None and not as_json:
+        # before importing the pipeline: a no-op build is this check and nothing else
+        from .freshness import up_to_date
+
+        fresh = up_to_date(project, project / "output" / ".cache", output, cities[0] if cities else None)
+        if fresh is not None:
+            click.echo(f"{fresh.pdf} is up to date ({fresh.pages} pages; nothing changed since it was built, "
+                       f"--force rebuilds)")
+            return
+    from .build import Options, build as build_edition
+
     try:
         if cities and all_cities:
             raise UsageError("use --city or --all-cities, not both")
@@ -116,6 +127,7 @@ def _build_cities(project: Path, output: Path | None, cities: list[str] | None, 
     from tqdm import tqdm
 
     from .batch import build_cities
+    from .build import Options
     from .cities import parse_shard
 
     bar = None
@@ -155,7 +167,7 @@ def _echo_json(ok: bool, pdfs: list[dict], errors: list[str] | None = None) -> N
 @click.option("--json", "as_json", is_flag=True, help="Print the cities as JSON.")
 def cities(project: Path, as_json: bool) -> None:
     """List the cities of data/cities.csv and the national designations each holds."""
-    from .build import list_cities
+    from .build import Options, list_cities
 
     try:
         profiles = list_cities(Options(project=project))
@@ -186,6 +198,8 @@ def _display_width(text: str) -> int:
 @project_option
 def check(project: Path) -> None:
     """Validate chapters, data, rules and fonts, draw the charts and lay out the PDF; write no PDF."""
+    from .build import Options, check_all
+
     try:
         _, document, pages = check_all(Options(project=project))
     except ContentError as e:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True, order=True)
@@ -300,6 +300,11 @@ class ChartImage:
     width: float
     height: float
     svg: bytes = field(default=b"", repr=False)
+    pending: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)  # drawn meanwhile
+
+    def svg_bytes(self) -> bytes:
+        """The SVG, waiting for it if it is still being drawn."""
+        return self.pending() if self.pending is not None else self.svg
 
 
 @dataclass(frozen=True)

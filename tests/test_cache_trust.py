@@ -30,7 +30,7 @@ class _Payload:
 def _build(project: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("WHITEPAPER_CACHE_SECRET", None)
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--project", str(project)],
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--force", "--project", str(project)],
                           env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -44,7 +44,7 @@ def test_a_face_entry_outside_the_format_is_refused():
 
 def _build(project: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--project", str(project)],
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--force", "--project", str(project)],
                           env=env, capture_output=True, text=True, timeout=300)
 
 

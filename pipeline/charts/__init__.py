@@ -15,7 +15,8 @@ decorations), ``labels`` (label text: wrapping, numbers, shares) and
 """
 from __future__ import annotations
 
-from .cache import cache_key, font_stamp, render_charts
+from .cache import cache_key, font_stamp, render_charts, start_charts
 from .draw import ChartError, keep_matplotlib_config_in, preload
 
-__all__ = ["render_charts", "preload", "cache_key", "font_stamp", "ChartError", "keep_matplotlib_config_in"]
+__all__ = ["render_charts", "start_charts", "preload", "cache_key", "font_stamp", "ChartError",
+           "keep_matplotlib_config_in"]

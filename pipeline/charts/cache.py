@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 from ..cachestore import CacheStore, cache_secret
@@ -54,42 +56,98 @@ def font_stamp(font_paths: list[Path]) -> str:
 
 def render_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path,
                   cache_dir: Path) -> tuple[list[ChartImage], int]:
-    """Return one ChartImage per spec (same order) and how many were drawn (not cached).
+    """Return one ChartImage per spec (same order, SVG ready) and how many were drawn (not cached)."""
+    with start_charts(specs, sans_font, sans_bold_font, cache_dir, parallel=False) as charts:
+        return [replace(img, svg=img.svg_bytes(), pending=None) for img in charts.images], charts.drawn
+
+
+def start_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path,
+                 parallel: bool = True) -> "ChartBatch":
+    """One ChartImage per spec (same order), at once: the size comes from the spec, the SVG from the
+    cache or, for charts not cached, from a worker process drawing them while the caller lays out
+    the document (``image.svg_bytes()`` waits for it).  Use as a context manager.
 
     ``cache_dir`` is the chart store (``output/.cache/charts``): an SVG is used
     only if its seal verifies and it is a whole SVG document; else it is drawn
     again and replaces the entry (see pipeline/cachestore.py).
     """
-    store = CacheStore(cache_dir, cache_secret(Path(cache_dir).parent))
-    stamp = font_stamp([sans_font, sans_bold_font])
-    version = _matplotlib_version()
-    images: list[ChartImage] = []
-    drawn = 0
-    for spec in specs:
-        svg, spec_drawn = _chart_svg(spec, store, stamp, version, sans_font, sans_bold_font)
-        drawn += spec_drawn
-        key = cache_key(spec, stamp, version)
-        images.append(ChartImage(store.path(f"{key}.svg"), WIDTH_PT, _height(spec), svg))
-    return images, drawn
+    return ChartBatch(specs, sans_font, sans_bold_font, Path(cache_dir), parallel)
 
 
-def _chart_svg(spec: ChartSpec, store: CacheStore, stamp: str, version: str, sans_font: Path,
-               sans_bold_font: Path) -> tuple[bytes, int]:
-    """The chart's SVG, from the store when it verifies, else drawn (and stored); and how many were drawn."""
-    name = f"{cache_key(spec, stamp, version)}.svg"
-    svg = store.get(name)
-    if svg is not None and _whole_svg(svg):
-        return svg, 0
+class ChartBatch:
+    def __init__(self, specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path,
+                 parallel: bool):
+        self.store = CacheStore(cache_dir, cache_secret(cache_dir.parent))
+        stamp = font_stamp([sans_font, sans_bold_font])
+        version = _matplotlib_version()
+        self.fonts = (sans_font, sans_bold_font)
+        self._ready: dict[str, bytes] = {}
+        self._pending: dict[str, object] = {}   # entry name → Future (or the spec, when drawn inline)
+        self._pool = None
+        self.images: list[ChartImage] = []
+        missing: dict[str, ChartSpec] = {}
+        for spec in specs:
+            name = f"{cache_key(spec, stamp, version)}.svg"
+            if name not in self._ready and name not in missing:
+                svg = self._cached(name)
+                if svg is None and spec.kind == "barh" and spec.highlight:
+                    # a city's copy of the city chart is the common chart recoloured, not drawn
+                    # again: matplotlib would spend as long on it as on the whole chart
+                    base = self._cached(f"{cache_key(replace(spec, highlight=()), stamp, version)}.svg")
+                    if base is not None:
+                        svg = _highlight_barh(base, spec)
+                        self.store.put(name, svg)
+                if svg is not None:
+                    self._ready[name] = svg
+                else:
+                    missing[name] = spec
+            self.images.append(ChartImage(self.store.path(name), WIDTH_PT, _height(spec),
+                                          pending=partial(self._svg, name)))
+        self.drawn = len(missing)
+        if missing and parallel and not multiprocessing.current_process().daemon:
+            # one worker: on two cores the other one lays out the document meanwhile
+            # (a batch worker is a daemon and may not start processes: it draws inline)
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            for name, spec in missing.items():
+                self._pending[name] = self._pool.submit(_draw_svg, spec, *self.fonts)
+        else:
+            self._pending.update(missing)
+
+    def _cached(self, name: str) -> bytes | None:
+        svg = self.store.get(name)
+        return svg if svg is not None and _whole_svg(svg) else None
+
+    def _svg(self, name: str) -> bytes:
+        if name not in self._ready:
+            job = self._pending.pop(name)
+            svg, base = job.result() if hasattr(job, "result") else _draw_svg(job, *self.fonts)
+            if base is not None:
+                self.store.put(base[0], base[1])
+            self.store.put(name, svg)  # sealed; several builds may share the cache
+            self._ready[name] = svg
+        return self._ready[name]
+
+    def __enter__(self) -> "ChartBatch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path) -> tuple[bytes, tuple[str, bytes] | None]:
+    """Draw one chart (in a worker process, or inline): its SVG, and for a city's highlighted copy
+    the common chart it was recoloured from (its cache entry name and SVG), to cache too."""
     if spec.kind == "barh" and spec.highlight:
-        # a city's copy of the city chart is the common chart recoloured, not drawn
-        # again: matplotlib would spend as long on it as on the whole chart
-        base, drawn = _chart_svg(replace(spec, highlight=()), store, stamp, version, sans_font, sans_bold_font)
-        svg = _highlight_barh(base, spec)
-    else:
-        svg = _draw(spec, sans_font, sans_bold_font, (WIDTH_PT, _height(spec)))
-        drawn = 1
-    store.put(name, svg)  # sealed; several builds may share the cache
-    return svg, drawn
+        plain = replace(spec, highlight=())
+        base = _draw(plain, sans_font, sans_bold_font, (WIDTH_PT, _height(plain)))
+        name = f"{cache_key(plain, font_stamp([sans_font, sans_bold_font]), _matplotlib_version())}.svg"
+        return _highlight_barh(base, spec), (name, base)
+    return _draw(spec, sans_font, sans_bold_font, (WIDTH_PT, _height(spec))), None
 
 
 def _whole_svg(svg: bytes) -> bool:

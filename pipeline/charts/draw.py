@@ -21,6 +21,9 @@ class ChartError(Exception):
         super().__init__(message)
         self.spec = spec
 
+    def __reduce__(self):  # raised in a drawing worker process, re-raised in the build's
+        return (ChartError, (self.spec, str(self)))
+
 
 def keep_matplotlib_config_in(folder: Path) -> None:
     """Point MPLCONFIGDIR at our cache folder unless the user set it: else matplotlib writes its

@@ -213,6 +213,12 @@ def _canvas_maker(state: LayoutState):
         and opens the outline panel."""
 
         def save(self):
+            # the charts, drawn meanwhile by the chart stage's worker, go into the forms the
+            # figures placed (in document order, so font subsets come out the same every time)
+            for name, figure in state.charts:
+                self.beginForm(name, 0, 0, figure.img_w, figure.img_h)
+                figure.draw_chart(self)
+                self.endForm()
             for name, toc in state.deferred:
                 self.beginForm(name, 0, 0, toc.width, toc.height)
                 toc.draw_page_numbers(self)

@@ -25,7 +25,8 @@ def chart_drawing(image: ChartImage, store: CacheStore | None):
     (drawings.py), sealed like every cache entry (cachestore.py): one that does
     not verify or does not load is made again from the SVG.
     """
-    digest = hashlib.sha256(image.svg).hexdigest()
+    svg = image.svg_bytes()
+    digest = hashlib.sha256(svg).hexdigest()
     if digest not in _drawings:
         name = f"{digest[:32]}.{_drawing_stamp()}.json"
         drawing = None
@@ -36,7 +37,7 @@ def chart_drawing(image: ChartImage, store: CacheStore | None):
             except ValueError:  # sealed by us but not loadable (an older format): parse the SVG again
                 drawing = None
         if drawing is None:
-            drawing = _parse_svg(image.svg)
+            drawing = _parse_svg(svg)
             if store is not None:
                 try:
                     store.put(name, drawings.dumps(drawing))
@@ -71,7 +72,10 @@ def _parse_svg(svg: bytes):
 
     # from bytes, not a path: the SVG can name no other file (svglib resolves references
     # relative to a source path), and entities stay unresolved (svglib's default)
-    return svg2rlg(io.BytesIO(svg))
+    drawing = svg2rlg(io.BytesIO(svg))
+    if drawing is None:  # our own chart stage made this SVG: not reading it is a bug, not bad input
+        raise RuntimeError("a chart's SVG could not be read")
+    return drawing
 
 
 class FigureBlock(Flowable):
@@ -79,8 +83,8 @@ class FigureBlock(Flowable):
 
     def __init__(self, figure: Figure, image: ChartImage, key: str, state: "LayoutState"):
         super().__init__()
-        self.figure, self.key, self.state = figure, key, state
-        self.drawing = chart_drawing(image, state.drawing_cache)
+        self.figure, self.key, self.state, self.image = figure, key, state, image
+        # the box comes from the spec; the drawing may still be being drawn (see draw_chart)
         self.img_w, self.img_h = image.width, image.height
         self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), CAPTION)
         self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None
@@ -102,10 +106,8 @@ class FigureBlock(Flowable):
         img_h = self.img_h * self.scale
         c.saveState()
         c.translate((self.width - self.img_w * self.scale) / 2, y - img_h)
-        c.scale(self.scale * self.img_w / self.drawing.width, self.scale * img_h / self.drawing.height)
-        from reportlab.graphics import renderPDF
-
-        renderPDF.draw(self.drawing, c, 0, 0)
+        c.scale(self.scale, self.scale)
+        c.doForm(self.state.defer_chart(self))   # filled in when the document is complete
         c.restoreState()
         c.bookmarkPage(self.key)
         self.state.record(self.key, c.getPageNumber())
@@ -115,3 +117,13 @@ class FigureBlock(Flowable):
         if self.source:
             y -= self.source.height
             self.source.drawOn(c, 0, y)
+
+    def draw_chart(self, c) -> None:
+        """Inside the figure's form, once the layout is done: the chart at its box's size."""
+        from reportlab.graphics import renderPDF
+
+        drawing = chart_drawing(self.image, self.state.drawing_cache)
+        c.saveState()
+        c.scale(self.img_w / drawing.width, self.img_h / drawing.height)
+        renderPDF.draw(drawing, c, 0, 0)
+        c.restoreState()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..cachestore import CacheStore
+    from .figures import FigureBlock
     from .toc import TocList
 
 
@@ -29,6 +30,7 @@ class LayoutState:
     running_title: str = ""
     deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
     drawing_cache: "CacheStore | None" = None   # where parsed charts are kept between builds
+    charts: list[tuple[str, "FigureBlock"]] = field(default_factory=list)
 
     def record(self, key: str, page: int) -> None:
         self.pages.setdefault(key, page)
@@ -42,6 +44,11 @@ class LayoutState:
         """The printed page label of a target (complete once the document is laid out)."""
         page = self.pages.get(key)
         return "0" if page is None else self.page_label(page)
+
+    def defer_chart(self, figure: "FigureBlock") -> str:
+        name = f"chart{len(self.charts) + 1}"  # numbered in document order: the same bytes whatever the cache
+        self.charts.append((name, figure))
+        return name
 
     def defer(self, toc: "TocList") -> str:
         name = f"toc{len(self.deferred) + 1}"  # numbered in order: the same document, the same bytes
