@@ -210,6 +210,35 @@ def check(project: Path) -> None:
 
 
 @cli.command()
+@project_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="PDF to write (default: as for build).")
+@click.option("--city", metavar="CITY", help="Preview CITY's excerpt instead of the full edition.")
+def watch(project: Path, output: Path | None, city: str | None) -> None:
+    """Build, then rebuild on every save of a chapter, data, font or edition file (Ctrl-C stops)."""
+    from .build import Options
+    from .watch import watch as watch_project
+
+    def report(event) -> None:
+        what = ", ".join(event.changed) if event.changed else "first build"
+        if event.pdf is not None:
+            click.echo(f"{event.seconds:.2f} s  wrote {event.pdf} ({event.pages} pages)  [{what}]")
+            return
+        for problem in event.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{event.seconds:.2f} s  build failed; the last good PDF is unchanged  [{what}]", err=True)
+
+    click.echo("watching chapters/, data/ and fonts/ (Ctrl-C stops)", err=True)
+    try:
+        watch_project(Options(project=project, output=output, city=city), report)
+    except UsageError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@cli.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/schema"),
               show_default=True, help="Folder to write the .schema.json files into.")
 def schema(out_dir: Path) -> None:

@@ -179,7 +179,35 @@ def _check_alias_budget(loader: _Loader, node: yaml.Node) -> None:
                                  "write the values out or reuse fewer")
 
 
+_parsed_yaml: dict[Path, tuple[tuple[int, int], YamlDoc]] | None = None
+
+
+def remember_parsed_yaml(on: bool) -> None:
+    """Keep each parsed YAML file in memory until it is saved again (for ``watch``: one process,
+    many builds; a one-off build reads each file once anyway)."""
+    global _parsed_yaml
+    _parsed_yaml = {} if on else None
+
+
 def load_yaml(root: Path, rel: str) -> YamlDoc:
+    path = root / rel
+    if _parsed_yaml is not None:
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is not None:
+            stamp = (st.st_mtime_ns, st.st_size)
+            remembered = _parsed_yaml.get(path)
+            if remembered is not None and remembered[0] == stamp:
+                return remembered[1]
+            doc = _load_yaml(root, rel)
+            _parsed_yaml[path] = (stamp, doc)
+            return doc
+    return _load_yaml(root, rel)
+
+
+def _load_yaml(root: Path, rel: str) -> YamlDoc:
     path = root / rel
     try:
         raw = path.read_bytes()

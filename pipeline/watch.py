@@ -1,0 +1,100 @@
+"""``whitepaper watch``: build, then build again on every save of an input file.
+
+The process stays up, so what a one-off build pays for every time is paid
+once: the imports, the fonts (registered once per process), the compiled
+templates, the parsed charts, and every YAML file not saved since it was
+last parsed (``load.remember_parsed_yaml``).  A save costs only the stages
+that read what changed, then layout and writing.
+
+Changes are found by polling the modification times of the project's input
+folders (chapters/, data/, fonts/, and themes/ or editions/ when present): no
+extra dependency, and it works the same on every file system.  A change is
+built once the files have stopped changing for one poll, so an editor that
+writes a file in several steps causes one build.  A failed build reports its
+problems; the last good PDF stays in place (the build writes atomically).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .build import Options, build
+from .model import ContentError, UsageError
+
+log = logging.getLogger(__name__)
+
+WATCHED_FOLDERS = ("chapters", "data", "fonts", "themes", "editions")
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One build: what triggered it, how it went, how long it took (seconds)."""
+
+    changed: tuple[str, ...]          # project-relative paths; () for the first build
+    seconds: float
+    pdf: Path | None = None           # the PDF written, when the build succeeded
+    pages: int = 0
+    problems: tuple[str, ...] = ()    # one line each, when it failed
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every file in the watched folders and of top-level YAML files."""
+    state: dict[str, tuple[int, int]] = {}
+    candidates = [p for name in WATCHED_FOLDERS if (root / name).is_dir() for p in (root / name).rglob("*")]
+    candidates += list(root.glob("*.yaml"))
+    for path in candidates:
+        try:
+            st = path.stat()
+        except OSError:  # removed meanwhile: the next snapshot will not list it
+            continue
+        if path.is_file() and not path.name.startswith("."):
+            state[path.relative_to(root).as_posix()] = (st.st_mtime_ns, st.st_size)
+    return state
+
+
+def changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
+
+
+def build_once(options: Options, changed: tuple[str, ...] = ()) -> WatchEvent:
+    start = time.perf_counter()
+    try:
+        result = build(options)
+    except ContentError as e:
+        return WatchEvent(changed, time.perf_counter() - start, problems=tuple(str(p) for p in e.problems))
+    except UsageError as e:
+        if not changed:
+            raise  # the command line is wrong (an unknown city): nothing to watch for
+        return WatchEvent(changed, time.perf_counter() - start, problems=(str(e),))
+    return WatchEvent(changed, time.perf_counter() - start, pdf=result.pdf, pages=result.pages)
+
+
+def watch(options: Options, on_build: Callable[[WatchEvent], None], interval: float = 0.05,
+          keep_going: Callable[[], bool] = lambda: True) -> None:
+    """Build now, then after every change, calling ``on_build`` after each, while ``keep_going()``."""
+    from . import load
+
+    load.remember_parsed_yaml(True)
+    root = Path(options.project).resolve()
+    options = Options(project=root, output=options.output, cache_dir=options.cache_dir, city=options.city)
+    seen = snapshot(root)
+    on_build(build_once(options))
+    while keep_going():
+        time.sleep(interval)
+        now = snapshot(root)
+        changed = changes(seen, now)
+        if not changed:
+            continue
+        # wait until the files stop changing (an editor may save in several writes)
+        while True:
+            time.sleep(interval)
+            settled = snapshot(root)
+            if settled == now:
+                break
+            changed = changes(seen, settled)
+            now = settled
+        seen = now
+        on_build(build_once(options, changed))

@@ -1,0 +1,132 @@
+"""`whitepaper watch`, for real: a process started, files edited, the PDF read back, the process stopped."""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pymupdf
+
+from conftest import ROOT, copy_bulletin, copy_project
+
+
+class Watcher:
+    """`whitepaper watch` in a subprocess; its stdout and stderr lines arrive on one queue."""
+
+    def __init__(self, project: Path, *args: str):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "watch", "--project", str(project), *args],
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip("\n"))
+
+    def next_build(self, timeout: float = 120) -> list[str]:
+        """Lines up to and including the next build's summary line."""
+        got, end = [], time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                break
+            got.append(line)
+            if "  wrote " in line or "build failed" in line:
+                return got
+        raise AssertionError(f"no build within {timeout} s: {got}")
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=30)
+
+
+def _text(pdf: Path) -> str:
+    with pymupdf.open(pdf) as doc:
+        return "".join(page.get_text() for page in doc).replace("\n", "")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_watch_rebuilds_on_save_and_keeps_the_last_good_pdf(tmp_path):
+    root = copy_project(tmp_path / "project")
+    pdf = root / "output" / "whitepaper-2008.pdf"
+    w = Watcher(root)
+    try:
+        assert "first build" in w.next_build()[-1]
+        assert "中国的软件与信息服务外包市场规模达到了" in _text(pdf)
+
+        chapter = root / "chapters" / "02-market.yaml"
+        _edit(chapter, "市场规模达到了", "市场规模已达")
+        line = w.next_build()[-1]
+        assert "wrote" in line and "chapters/02-market.yaml" in line
+        assert "中国的软件与信息服务外包市场规模已达" in _text(pdf)
+
+        # a data edit reaches text and chart alike
+        market = root / "data" / "market.csv"
+        _edit(market, "2007,ito,90.4", "2007,ito,90.5")
+        _edit(market, "2007,bpo,61.6", "2007,bpo,61.5")
+        w.next_build()
+        assert "90.5 亿美元（59.5%）" in _text(pdf)
+
+        # a broken save: the problem is reported, the PDF stays the last good one
+        good = pdf.read_bytes()
+        chapter.write_text(chapter.read_text(encoding="utf-8") + "\nbad: [\n", encoding="utf-8")
+        lines = w.next_build()
+        assert any(line.startswith("error: chapters/02-market.yaml:") for line in lines), lines
+        assert "build failed" in lines[-1]
+        assert pdf.read_bytes() == good
+        assert "Traceback" not in "\n".join(lines)
+
+        # fixed: built again
+        chapter.write_text(chapter.read_text(encoding="utf-8").replace("\nbad: [\n", ""), encoding="utf-8")
+        assert "wrote" in w.next_build()[-1]
+    finally:
+        code = w.stop()
+    assert code == 0
+
+
+def test_watch_previews_one_city(tmp_path):
+    root = copy_project(tmp_path / "project")
+    w = Watcher(root, "--city", "大连")
+    try:
+        assert "cities/dalian.pdf" in w.next_build()[-1]
+        pdf = root / "output" / "cities" / "dalian.pdf"
+        _edit(root / "chapters" / "02-market.yaml", "市场规模达到了", "市场规模已达")  # a national-context chapter
+        assert "wrote" in w.next_build()[-1]
+        assert "中国的软件与信息服务外包市场规模已达" in _text(pdf)
+    finally:
+        assert w.stop() == 0
+
+
+def test_watch_an_unknown_city_is_a_usage_error(tmp_path):
+    root = copy_project(tmp_path / "project")
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "watch", "--project", str(root), "--city", "大莲"],
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "unknown city" in result.stderr
+
+
+def test_watch_the_bulletin(tmp_path):
+    root = copy_bulletin(tmp_path / "bulletin")
+    out = tmp_path / "bulletin.pdf"
+    w = Watcher(root, "-o", str(out))
+    try:
+        w.next_build()
+        before = out.read_bytes()
+        chapter = sorted((root / "chapters").glob("0*.yaml"))[0]
+        chapter.write_text(chapter.read_text(encoding="utf-8").replace("title:", "title: 新", 1), encoding="utf-8")
+        assert "wrote" in w.next_build()[-1]
+        assert out.read_bytes() != before and "新全年运行概况" in _text(out)
+    finally:
+        assert w.stop() == 0
