@@ -43,6 +43,7 @@ TOTAL_WORDS = {"total", "合计", "总计"}
 from .templates import (
     Check,
     _Data,
+    _compile_expression,
     _from_string,
     _our_types,
     _quoted_name,
@@ -585,7 +586,7 @@ class _Resolver:
             self.data.trace = []
             self.env.new_budget()
             try:
-                expression = self.env.compile_expression(rule.check, undefined_to_none=False)
+                expression = _compile_expression(self.env, rule.check)   # compiled once per process
                 ok = bool(expression(**self.context))   # bool() here: an undefined result raises inside the try
             except jinja2.TemplateSyntaxError as e:
                 self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': syntax error: {e.message}"))

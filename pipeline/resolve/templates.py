@@ -530,3 +530,23 @@ def _from_string(env: SandboxedEnvironment, source: str) -> jinja2.Template:
     if code is None:
         code = _compiled[key] = env.compile(source)   # raises TemplateSyntaxError as from_string does
     return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def _compile_expression(env: SandboxedEnvironment, source: str):
+    """env.compile_expression(source, undefined_to_none=False) with the compiled code kept per
+    process, like _from_string (the same steps as Jinja2's own compile_expression)."""
+    from jinja2 import nodes
+    from jinja2.environment import TemplateExpression
+    from jinja2.parser import Parser
+
+    key = (type(env), "\0expression", source)
+    code = _compiled.get(key)
+    if code is None:
+        parser = Parser(env, source, state="variable")
+        expr = parser.parse_expression()
+        if not parser.stream.eos:
+            raise jinja2.TemplateSyntaxError("chunk after expression", parser.stream.current.lineno, None, None)
+        expr.set_environment(env)
+        body = [nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)]
+        code = _compiled[key] = env.compile(nodes.Template(body, lineno=1))
+    return TemplateExpression(env.template_class.from_code(env, code, env.make_globals(None)), False)
