@@ -158,13 +158,24 @@ class TextRun:
     italic: bool = False
     sup: bool = False
     sub: bool = False
-    link: str | None = None
+    link: str | None = None          # a URL, or "#key" for a place in the document (a bookmark key)
+    page_of: str | None = None       # this run stands for the printed page number of the target "key"
+    note: int | None = None          # a footnote mark: the index into the paragraph's ``notes``
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """The text of a footnote; its mark (①②…) is numbered per page or per chapter by the typesetter."""
+
+    runs: tuple[TextRun, ...]
+    pos: SourcePos
 
 
 @dataclass(frozen=True)
 class Paragraph:
     runs: tuple[TextRun, ...]
     pos: SourcePos
+    notes: tuple[Footnote, ...] = ()
 
     @property
     def text(self) -> str:
@@ -179,6 +190,7 @@ class Heading:
     number: str
     title: str
     pos: SourcePos
+    id: str = ""           # optional, for cross-references (ref('id') prints the number)
 
 
 @dataclass(frozen=True)
@@ -210,6 +222,33 @@ class Figure:
     source: str
     chart: ChartSpec
     pos: SourcePos
+    notes: tuple[str, ...] = ()      # 注： lines under the 资料来源 line
+
+
+@dataclass(frozen=True)
+class ImageFigure:
+    """A picture from a file (PNG, JPEG or SVG), numbered and listed with the charts (图 N-M)."""
+
+    id: str
+    number: str
+    title: str
+    source: str
+    path: Path           # absolute
+    kind: str            # png, jpeg, svg
+    width: float         # pt, the image's own size (its DPI, else 96 dpi; an SVG's width and height)
+    height: float
+    pos: SourcePos
+    notes: tuple[str, ...] = ()
+    requested_width: str = ""   # "60mm", "50%" (of the text width) or "" (the image's own size)
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    """A bulleted or numbered list; each item is a paragraph set with a hanging indent."""
+
+    style: str                           # bullet, number (1. 2.), paren (（1）（2）)
+    items: tuple[Paragraph, ...]
+    pos: SourcePos
 
 
 @dataclass(frozen=True)
@@ -224,9 +263,20 @@ class TableBlock:
     numeric: tuple[bool, ...]
     pos: SourcePos
     total_rows: tuple[int, ...] = ()   # indices of rows that state a total (合计), set as a total row
+    notes: tuple[str, ...] = ()      # 注： lines under the 资料来源 line
 
 
-Block = Paragraph | Heading | Figure | TableBlock
+def chapter_key(number: int) -> str:
+    """The bookmark of a chapter (links, 目录 and ref() point at it)."""
+    return f"ch-{number}"
+
+
+def heading_key(chapter_number: int, heading_number: str) -> str:
+    """The bookmark of a section heading: its chapter and its printed number (（一）, 1.)."""
+    return f"ch-{chapter_number}-{heading_number}"
+
+
+Block = Paragraph | Heading | Figure | ImageFigure | ListBlock | TableBlock
 
 
 @dataclass(frozen=True)
@@ -254,6 +304,8 @@ class Edition:
     cover_title: tuple[str, ...] = ()  # the title's lines on the cover; () = break automatically
     kinsoku: str = "basic"             # clreq line-breaking level for body text: basic or strict
     chapter_start: str = "run-on"      # body chapters: run-on, new page or odd page
+    footnote_numbering: str = "page"   # footnote marks ①②… restart on every page, or on every chapter
+    logo: ImageFigure | None = None    # a publisher's logo on the cover
 
 
 @dataclass(frozen=True)
@@ -286,7 +338,12 @@ class ResolvedDocument:
     city_profile: Any = None          # set for per-city excerpts
 
     def figures(self) -> list[Figure]:
+        """The charts (what the chart stage draws)."""
         return [b for c in self.chapters for b in c.blocks if isinstance(b, Figure)]
+
+    def listed_figures(self) -> list[Figure | ImageFigure]:
+        """Everything numbered 图 N-M, charts and images, in order (the 图目录)."""
+        return [b for c in self.chapters for b in c.blocks if isinstance(b, (Figure, ImageFigure))]
 
     def tables(self) -> list[TableBlock]:
         return [b for c in self.chapters for b in c.blocks if isinstance(b, TableBlock)]

@@ -17,6 +17,13 @@ _where = {
     "description": "Row filter: column name → a value or a list of values.",
     "additionalProperties": {"type": ["string", "integer", "number", "array"]},
 }
+_id = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$",
+       "description": "Unique id (lower-case, digits, -)."}
+_note = {"anyOf": [_text, {"type": "array", "minItems": 1, "items": _text}],
+         "description": "注： under the 资料来源 line, in the caption's style; a list gives numbered notes "
+                        "(1. 2.). May use {{ }} templates."}
+_width = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(mm|%)$",
+          "description": "Printed width: millimetres ('60mm') or a share of the text width ('50%')."}
 _excerpt_block = {
     "enum": EXCERPT_BLOCK,
     "description": "In a per-city excerpt: 'always' keep, 'never' drop, 'city' keep only what concerns the "
@@ -30,7 +37,7 @@ FIGURE = {
     "required": ["id", "title", "chart", "table", "x"],
     "additionalProperties": False,
     "properties": {
-        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "description": "Unique id (lower-case, digits, -)."},
+        "id": _id,
         "title": {**_text, "description": "Caption after 图 N-M; may use {{ }} templates."},
         "chart": {"enum": CHART_KINDS, "description": "Chart type."},
         "table": {**_text, "description": "A table declared in data/tables.yaml."},
@@ -46,6 +53,39 @@ FIGURE = {
                                            "shown instead of the sum of the parts (pie centre, stacked bar "
                                            "totals). Default: a row whose part column says total or 合计."},
         "source": {"type": "string", "description": "资料来源 line under the figure."},
+        "note": _note,
+        "excerpt": _excerpt_block,
+    },
+}
+
+IMAGE = {
+    "type": "object",
+    "description": "A picture from a file (PNG, JPEG or SVG), numbered 图 N-M with the charts and listed in 图目录.",
+    "required": ["id", "file", "title"],
+    "additionalProperties": False,
+    "properties": {
+        "id": _id,
+        "file": {"type": "string", "pattern": r"^[^\\]+\.(png|PNG|jpe?g|JPE?G|svg|SVG)$",
+                 "description": "The image file, relative to the project folder (e.g. images/flow.png)."},
+        "title": {**_text, "description": "Caption after 图 N-M; may use {{ }} templates."},
+        "width": {**_width, "description": _width["description"] + " Default: the image's own size "
+                                                                    "(its DPI, else 96 dpi), at most the text width."},
+        "source": {"type": "string", "description": "资料来源 line under the image."},
+        "note": _note,
+        "excerpt": _excerpt_block,
+    },
+}
+
+LIST = {
+    "type": "object",
+    "description": "A list; each item is set like a paragraph, with a hanging indent under its mark.",
+    "required": ["items"],
+    "additionalProperties": False,
+    "properties": {
+        "style": {"enum": ["bullet", "number", "paren"],
+                  "description": "bullet (•, the default), number (1. 2. …) or paren (（1）（2）…)."},
+        "items": {"type": "array", "minItems": 1, "items": _text,
+                  "description": "The items: text with inline markup and {{ }} templates, like a paragraph."},
         "excerpt": _excerpt_block,
     },
 }
@@ -56,7 +96,7 @@ TABLE = {
     "required": ["id", "title", "table", "columns"],
     "additionalProperties": False,
     "properties": {
-        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "description": "Unique id."},
+        "id": _id,
         "title": {**_text, "description": "Caption after 表 N-M; may use {{ }} templates."},
         "table": {**_text, "description": "A table declared in data/tables.yaml."},
         "view": {"enum": TABLE_VIEWS, "description": "A reshaping: city_matrix = one row per city, one column per designation."},
@@ -75,6 +115,7 @@ TABLE = {
         "where": _where,
         "unit": {"type": ["string", "null"], "description": "单位 line above the table."},
         "source": {"type": "string", "description": "资料来源 line under the table."},
+        "note": _note,
         "excerpt": _excerpt_block,
     },
 }
@@ -91,20 +132,23 @@ HEADING = {
     "required": ["title"],
     "additionalProperties": False,
     "properties": {"title": _text, "level": {"enum": [2, 3], "description": "2 → （一）, 3 → 1."},
-                   "excerpt": _excerpt_block},
+                   "id": _id, "excerpt": _excerpt_block},
 }
 
 BLOCK = {
     "type": "object",
-    "description": "Exactly one of paragraph, heading, figure, table.",
+    "description": "Exactly one of paragraph, heading, list, figure, image, table.",
     "minProperties": 1,
     "maxProperties": 1,
     "additionalProperties": False,
     "properties": {
         "paragraph": {"anyOf": [_text, PARAGRAPH_OBJECT],
-                      "description": "Body text (a Jinja2 template); allowed markup: <b> <i> <sup> <sub> <a href>."},
+                      "description": "Body text (a Jinja2 template); allowed markup: <b> <i> <sup> <sub> <a href>; "
+                                     "ref('id') and footnote('…') in templates."},
         "heading": HEADING,
+        "list": LIST,
         "figure": FIGURE,
+        "image": IMAGE,
         "table": TABLE,
     },
 }
@@ -119,6 +163,11 @@ CHAPTER = {
         "number": {"type": "integer", "minimum": 0, "maximum": 99,
                    "description": "0 for the preface (前言); 1, 2, … print as 一、二、…"},
         "title": _text,
+        "id": {**_id, "description": "Id for ref('id'), which prints the chapter's number (第二章)."},
+        "excerpt_refs": {"enum": ["plain", "error"],
+                         "description": "In a per-city excerpt, a ref() to a block the excerpt leaves out: 'plain' "
+                                        "(default) prints the full edition's number without a link, 'error' "
+                                        "stops the build."},
         "excerpt": {"enum": EXCERPT_CHAPTER,
                     "description": "In a per-city excerpt: 'full' keeps the chapter (national context), 'city' keeps "
                                    "only blocks about the city, 'none' drops it. Default 'city'."},
@@ -146,6 +195,13 @@ EDITION = {
                           "description": "Where a chapter of the body starts: 'run-on' (default: below the previous "
                                          "chapter, with space above its heading), 'new page', or 'odd page' "
                                          "(a right-hand page, for print)."},
+        "footnote_numbering": {"enum": ["page", "chapter"],
+                               "description": "Footnote marks ①②… restart on every page (default) or chapter."},
+        "logo": {"type": "object", "required": ["file"], "additionalProperties": False,
+                 "description": "A logo on the cover, above the publishers.",
+                 "properties": {"file": {"type": "string", "pattern": r"^[^\\]+\.(png|PNG|jpe?g|JPE?G|svg|SVG)$",
+                                         "description": "Image file relative to the project folder."},
+                                "width": {**_width, "description": "Printed width (default 30mm)."}}},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "Edition year."},
         "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
                   "description": "Publication month, or null when unknown."},

@@ -62,7 +62,7 @@ def _explain(doc: YamlDoc, error: jsonschema.ValidationError, schema: dict) -> I
         yield Problem(doc.pos(path), key, f"missing required key '{missing}'")
         return
     if error.validator in ("minProperties", "maxProperties") and path and path[-2:-1] and isinstance(path[-1], int):
-        yield Problem(doc.pos(path), key, "a block must have exactly one of: paragraph, heading, figure, table")
+        yield Problem(doc.pos(path), key, "a block must have exactly one of: paragraph, heading, list, figure, image, table")
         return
     if error.validator == "enum":
         choices = error.validator_value
@@ -134,17 +134,26 @@ def _references(project: Project) -> list[Problem]:
     """Figures and tables must name declared tables and columns; ids must be unique."""
     problems = []
     ids: dict[str, str] = {}
+
+    def unique(doc, path, value) -> None:
+        # one namespace for figures, images, tables, headings and chapters: ref('id') must be unambiguous
+        if value in ids:
+            problems.append(Problem(doc.pos(path), dotted(path), f"id '{value}' is already used at {ids[value]}"))
+        else:
+            ids[value] = str(doc.pos(path))
+
     for doc in project.chapters:
+        if doc.data.get("id"):
+            unique(doc, ("id",), doc.data["id"])
         for i, block in enumerate(doc.data["blocks"]):
             kind = next(iter(block))
-            if kind not in ("figure", "table"):
-                continue
             spec = block[kind]
             base = ("blocks", i, kind)
-            if spec["id"] in ids:
-                problems.append(Problem(doc.pos(base + ("id",)), dotted(base + ("id",)),
-                                        f"id '{spec['id']}' is already used at {ids[spec['id']]}"))
-            ids[spec["id"]] = str(doc.pos(base + ("id",)))
+            if kind in ("image", "heading") and spec.get("id"):
+                unique(doc, base + ("id",), spec["id"])
+            if kind not in ("figure", "table"):
+                continue
+            unique(doc, base + ("id",), spec["id"])
             table = project.tables.get(spec["table"])
             if table is None:
                 hint = _hint(spec["table"], project.tables)
@@ -237,7 +246,12 @@ def glyph_problems(document, coverage: dict[str, frozenset[int]], root) -> list[
     ``coverage`` maps a font file name to its code points.  A missing character
     is reported where it first occurs in the chapter or data files.
     """
-    from .model import Figure, Paragraph, TableBlock
+    from .model import Figure, ImageFigure, ListBlock, Paragraph, TableBlock
+
+    def paragraph_texts(para):
+        yield para.text, para.pos
+        for note in para.notes:
+            yield "".join(r.text for r in note.runs), note.pos
 
     texts: list[tuple[str, object]] = []
     ed = document.edition
@@ -248,14 +262,20 @@ def glyph_problems(document, coverage: dict[str, frozenset[int]], root) -> list[
         texts.append((chapter.title, chapter.pos))
         for block in chapter.blocks:
             if isinstance(block, Paragraph):
-                texts.append((block.text, block.pos))
+                texts.extend(paragraph_texts(block))
+            elif isinstance(block, ListBlock):
+                for item in block.items:
+                    texts.extend(paragraph_texts(item))
             elif isinstance(block, Figure):
                 chart = block.chart
                 parts = [block.title, block.source, chart.unit, *chart.categories, *chart.labels,
-                         *(name for name, _ in chart.series)]
+                         *(name for name, _ in chart.series), *block.notes]
                 texts.extend((p, block.pos) for p in parts)
+            elif isinstance(block, ImageFigure):
+                texts.extend((p, block.pos) for p in (block.title, block.source, *block.notes))
             elif isinstance(block, TableBlock):
-                parts = [block.title, block.source, block.unit, *block.header, *(c for r in block.rows for c in r)]
+                parts = [block.title, block.source, block.unit, *block.header, *(c for r in block.rows for c in r),
+                         *block.notes]
                 texts.extend((p, block.pos) for p in parts)
             else:
                 texts.append((getattr(block, "title", ""), block.pos))

@@ -36,7 +36,7 @@ def copy_bulletin(dest: Path) -> Path:
     """Copy the bulletin test publication; its fonts link (relative, ../../../fonts) becomes an absolute
     link to the repository's fonts/, so the copy builds wherever it lives."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("chapters", "data"):
+    for name in ("chapters", "data", "images"):
         shutil.copytree(BULLETIN / name, dest / name)
     (dest / "fonts").symlink_to((BULLETIN / "fonts").resolve(), target_is_directory=True)
     return dest

@@ -23,7 +23,10 @@ from ..model import (
     ContentError,
     Edition,
     Figure,
+    Footnote,
     Heading,
+    ImageFigure,
+    ListBlock,
     Paragraph,
     Problem,
     Project,
@@ -40,6 +43,7 @@ from .quantities import NumberError, Quantity, TemplateDataError, cn_numeral, fo
 
 # what a data row holding a stated total calls itself in the part column (a 合计 row)
 TOTAL_WORDS = {"total", "合计", "总计"}
+from .references import Numbering, Writing, expand_runs, plain_text
 from .templates import (
     Check,
     _Data,
@@ -64,6 +68,9 @@ class _Resolver:
         decimals = project.tables_doc.data.get("percent_decimals", 1)
         self.data = _Data(project, decimals, project.tables_doc.data.get("thousands_separator", ""))
         self.env = make_environment(self.data)
+        self.numbering = Numbering(project.chapters)
+        self.writing = Writing(self.numbering)
+        self.env.globals.update(ref=self.writing.ref, footnote=self.writing.footnote)
         self.problems: list[Problem] = []
         self.context: dict[str, Any] = {"edition": dict(project.edition.data)}
         periods = project.tables.get("periods")
@@ -131,7 +138,25 @@ class _Resolver:
 
     def plain(self, source: str, doc: YamlDoc, path: tuple) -> str:
         runs = self.text(source, doc, path)
-        return "".join(r.text for r in runs) if runs else ""
+        return plain_text("".join(r.text for r in runs)) if runs else ""
+
+    def paragraph(self, source: str, doc: YamlDoc, path: tuple) -> Paragraph | None:
+        """Text that may hold footnote() and ref(…, page=true): a paragraph or a list item."""
+        self.writing.in_paragraph = True
+        try:
+            runs = self.text(source, doc, path)
+        finally:
+            self.writing.in_paragraph = False
+        return Paragraph(runs, doc.pos(path)) if runs else None
+
+    def notes(self, spec: dict, doc: YamlDoc, path: tuple) -> tuple[str, ...]:
+        """The 注： lines of a figure, image or table (``note:`` a text or a list of texts)."""
+        note = spec.get("note")
+        if note is None:
+            return ()
+        if isinstance(note, str):
+            return (self.plain(note, doc, path + ("note",)),)
+        return tuple(self.plain(n, doc, path + ("note", i)) for i, n in enumerate(note))
 
     def title(self, source: str, doc: YamlDoc, path: tuple) -> str:
         """A title: text that prints something (a blank one would leave '四、' or '表 2-1' alone)."""
@@ -153,6 +178,8 @@ class _Resolver:
                               for i, line in enumerate(ed.data.get("cover_title") or ())),
             kinsoku=ed.data.get("kinsoku", "basic"),
             chapter_start=ed.data.get("chapter_start", "run-on"),
+            footnote_numbering=ed.data.get("footnote_numbering", "page"),
+            logo=self.logo(ed),
             year=ed.data["year"], month=ed.data.get("month"),
             publisher=ed.data["publisher"], co_publishers=tuple(ed.data.get("co_publishers") or ()),
             guidance=ed.data.get("guidance", ""), keywords=tuple(ed.data.get("keywords") or ()),
@@ -165,42 +192,51 @@ class _Resolver:
             self.problems.append(Problem(ed.pos(("cover_title",)), "cover_title",
                                          f"the cover lines joined ('{''.join(edition.cover_title)}') must equal "
                                          f"the title ('{edition.title}')"))
-        chapters = [self.chapter(doc) for doc in sorted(self.project.chapters, key=lambda d: d.data["number"])]
+        docs = sorted(self.project.chapters, key=lambda d: d.data["number"])
+        chapters = [(self.chapter(doc), doc) for doc in docs]
         self.check_rules()
         if self.problems:
             raise ContentError(self.problems)
-        return ResolvedDocument(edition=edition, chapters=tuple(c for c in chapters if c is not None), epoch=epoch,
-                                city_profile=profile)
+        kept = [(c, doc) for c, doc in chapters if c is not None]
+        finished = self._expand_references(kept)
+        if self.problems:
+            raise ContentError(self.problems)
+        return ResolvedDocument(edition=edition, chapters=tuple(finished), epoch=epoch, city_profile=profile)
 
     def chapter(self, doc: YamlDoc) -> ResolvedChapter | None:
         number = doc.data["number"]
         title = self.title(doc.data["title"], doc, ("title",))
         blocks = []
-        figure_no = table_no = section_no = 0
         origins: list[tuple[dict | str, tuple]] = []   # per resolved block: its YAML spec and key path
         for i, block in enumerate(doc.data["blocks"]):
             kind, spec = next(iter(block.items()))
             path = ("blocks", i, kind)
             resolved_before = len(blocks)
+            numbered = self.numbering.block_numbers.get((doc.path, i), "")
             if kind == "paragraph":
                 source = spec["text"] if isinstance(spec, dict) else spec
                 tpath = path + ("text",) if isinstance(spec, dict) else path
-                runs = self.text(source, doc, tpath)
-                if runs:
-                    blocks.append(Paragraph(runs, doc.pos(tpath)))
+                para = self.paragraph(source, doc, tpath)
+                if para:
+                    blocks.append(para)
             elif kind == "heading":
                 level = spec.get("level", 2)
-                section_no += 1
-                label = f"（{cn_numeral(section_no)}）" if level == 2 else f"{section_no}."
-                blocks.append(Heading(level, label, self.title(spec["title"], doc, path + ("title",)), doc.pos(path)))
+                blocks.append(Heading(level, numbered, self.title(spec["title"], doc, path + ("title",)),
+                                      doc.pos(path), id=spec.get("id") or ""))
+            elif kind == "list":
+                items = [self.paragraph(item, doc, path + ("items", j)) for j, item in enumerate(spec["items"])]
+                if all(items):
+                    blocks.append(ListBlock(spec.get("style", "bullet"), tuple(items), doc.pos(path)))
             elif kind == "figure":
-                figure_no += 1
-                fig = self.figure(spec, doc, path, f"{number}-{figure_no}")
+                fig = self.figure(spec, doc, path, numbered)
                 if fig:
                     blocks.append(fig)
+            elif kind == "image":
+                image = self.image(spec, doc, path, numbered)
+                if image:
+                    blocks.append(image)
             elif kind == "table":
-                table_no += 1
-                tab = self.table(spec, doc, path, f"{number}-{table_no}")
+                tab = self.table(spec, doc, path, numbered)
                 if tab:
                     blocks.append(tab)
             if len(blocks) > resolved_before:
@@ -306,7 +342,7 @@ class _Resolver:
                           data_files=(self.project.tables[spec["table"]].file,),
                           percent_decimals=self.data.percent_decimals, number_format=fmt, **numbers)
         source = spec.get("source") or ""
-        return Figure(spec["id"], number, title, source, chart, doc.pos(path))
+        return Figure(spec["id"], number, title, source, chart, doc.pos(path), notes=self.notes(spec, doc, path))
 
     def _chart_numbers(self, spec: dict, table, categories: list, raw_x: dict, series_names: list,
                        values: dict, fmt: NumberFormat, counting: bool, doc: YamlDoc, path: tuple) -> dict:
@@ -442,7 +478,8 @@ class _Resolver:
         else:
             header, body, numeric, total_rows = self._table_cells(spec, rows, columns, doc, path)
         return TableBlock(spec["id"], number, title, spec.get("unit") or "", spec.get("source") or "",
-                          header, body, numeric, doc.pos(path), total_rows=total_rows)
+                          header, body, numeric, doc.pos(path), total_rows=total_rows,
+                          notes=self.notes(spec, doc, path))
 
     def _table_cells(self, spec: dict, rows: list, columns: dict, doc: YamlDoc, path: tuple):
         """Header, cells (numbers by the column's format), which columns are numeric, which rows
@@ -549,6 +586,8 @@ class _Resolver:
             elif rule == "city":
                 if isinstance(block, Paragraph):
                     kept = block if name in block.text else None
+                elif isinstance(block, ListBlock):
+                    kept = block if any(name in item.text for item in block.items) else None
                 elif isinstance(block, Figure):
                     kept = block if block.chart.highlight else None
                 elif isinstance(block, TableBlock):
@@ -573,6 +612,126 @@ class _Resolver:
         if all(isinstance(b, Heading) for b in out):
             return []
         return out
+
+    # -- images
+    def image(self, spec: dict, doc: YamlDoc, path: tuple, number: str) -> ImageFigure | None:
+        from .images import ImageProblem, read_image
+
+        title = self.plain(spec["title"], doc, path + ("title",))
+        try:
+            found = read_image(self.project.root, spec["file"])
+        except ImageProblem as e:
+            self.problems.append(Problem(doc.pos(path + ("file",)), dotted(path + ("file",)), str(e)))
+            return None
+        return ImageFigure(spec["id"], number, title, spec.get("source") or "", found.path, found.kind,
+                           found.width, found.height, doc.pos(path), notes=self.notes(spec, doc, path),
+                           requested_width=spec.get("width") or "")
+
+    def logo(self, ed: YamlDoc) -> ImageFigure | None:
+        from .images import ImageProblem, read_image
+
+        spec = ed.data.get("logo")
+        if not spec:
+            return None
+        try:
+            found = read_image(self.project.root, spec["file"])
+        except ImageProblem as e:
+            self.problems.append(Problem(ed.pos(("logo", "file")), "logo.file", str(e)))
+            return None
+        return ImageFigure("logo", "", "", "", found.path, found.kind, found.width, found.height,
+                           ed.pos(("logo",)), requested_width=spec.get("width") or "30mm")
+
+    # -- cross-references and footnotes, once the blocks are final
+    def _expand_references(self, chapters: list[tuple[ResolvedChapter, YamlDoc]]) -> list[ResolvedChapter]:
+        """Markers left by ref() and footnote() become links, page numbers and footnote marks.
+
+        In a per-city excerpt a reference to a block left out prints the full
+        edition's number without a link (and without its page number), or is an
+        error when the referring chapter says ``excerpt_refs: error``.
+        """
+        from dataclasses import replace
+
+        from ..model import chapter_key, heading_key
+
+        present: set[str] = set()
+        for chapter, _ in chapters:
+            present.add(chapter_key(chapter.number))
+            for b in chapter.blocks:
+                if isinstance(b, (Figure, ImageFigure)):
+                    present.add(f"fig-{b.id}")
+                elif isinstance(b, TableBlock):
+                    present.add(f"tab-{b.id}")
+                elif isinstance(b, Heading):
+                    present.add(heading_key(chapter.number, b.number))
+        by_key = {t.key: t for t in self.numbering.targets.values()}
+
+        def finish(para: Paragraph, doc: YamlDoc) -> Paragraph:
+            strict = doc.data.get("excerpt_refs", "plain") == "error"
+
+            def unresolved(key: str) -> None:
+                if strict and self.city is not None:
+                    target = by_key[key]
+                    self.problems.append(Problem(para.pos, "", f"ref('{target.id}'): {target.label} is not in the "
+                                                               f"excerpt for {self.data.city_names[self.city]} "
+                                                               "(the chapter says excerpt_refs: error)"))
+
+            def note_runs(index: int) -> Footnote:
+                runs = self.text_runs(self.writing.notes[index], doc, para)
+                runs, _ = expand_runs(runs, present, note_runs, unresolved)
+                return Footnote(self._internal_links(runs, para, doc, present), para.pos)
+
+            runs, notes = expand_runs(para.runs, present, note_runs, unresolved)
+            return replace(para, runs=self._internal_links(runs, para, doc, present), notes=notes)
+
+        out = []
+        for chapter, doc in chapters:
+            blocks = []
+            for b in chapter.blocks:
+                if isinstance(b, Paragraph):
+                    b = finish(b, doc)
+                elif isinstance(b, ListBlock):
+                    b = replace(b, items=tuple(finish(item, doc) for item in b.items))
+                blocks.append(b)
+            out.append(replace(chapter, blocks=tuple(blocks)))
+        return out
+
+    def text_runs(self, markup: str, doc: YamlDoc, para: Paragraph) -> tuple[TextRun, ...]:
+        try:
+            return parse_runs(normalize_text(markup))
+        except _MarkupError as e:
+            self.problems.append(Problem(para.pos, "footnote", str(e)))
+            return ()
+
+    def _internal_links(self, runs: tuple[TextRun, ...], para: Paragraph, doc: YamlDoc,
+                        present: set[str]) -> tuple[TextRun, ...]:
+        """``<a href="#id">`` written in the text: the id of a figure, table, chapter or heading."""
+        from dataclasses import replace
+
+        from ..load import did_you_mean
+
+        keys = {t.key for t in self.numbering.targets.values()}
+        out = []
+        for run in runs:
+            if run.link and run.link.startswith("#") and run.link[1:] not in keys:
+                wanted = run.link[1:]
+                target = self.numbering.targets.get(wanted)
+                if target is None:
+                    self.problems.append(Problem(doc.locate(self._path_of(doc, para), f"#{wanted}"), "",
+                                                 f"link to '#{wanted}': no figure, table, chapter or heading has "
+                                                 f"this id{did_you_mean(wanted, self.numbering.targets)}"))
+                    run = replace(run, link=None)
+                else:
+                    run = replace(run, link=f"#{target.key}" if target.key in present else None)
+            out.append(run)
+        return tuple(out)
+
+    @staticmethod
+    def _path_of(doc: YamlDoc, para: Paragraph) -> tuple:
+        """The key path of the value at the paragraph's position (to locate a word inside it)."""
+        for path, pos in doc.positions.items():
+            if pos == para.pos:
+                return path
+        return ()
 
     def _row_concerns_city(self, row: dict) -> bool:
         """A data row is about the city when its ``city`` is it or its ``cities`` list (a;b;c) names it."""

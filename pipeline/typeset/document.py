@@ -98,6 +98,12 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
             canvas.drawString(MARGIN_X, PAGE_H - (147 if city else 145) * mm - h, sub)
         canvas.setFillColor(colors.black)
         y = 62 * mm
+        if ed.logo is not None:
+            # the publisher's logo stands above the publishers' names
+            from .images import draw_image, printed_size
+
+            logo_w, logo_h = printed_size(ed.logo, TEXT_W)
+            draw_image(canvas, ed.logo, MARGIN_X, y + 8 * mm, logo_w, logo_h)
         for i, name in enumerate((ed.publisher,) + ed.co_publishers):
             canvas.setFont(SANS_BOLD if i == 0 else SANS, 12)
             canvas.drawString(MARGIN_X, y, name)
@@ -108,6 +114,7 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
 
     # -- header and footer
     def _furniture(self, canvas, doc):
+        self.state.footnotes.end_page(canvas, doc.frame)
         page = canvas.getPageNumber()
         canvas.saveState()
         canvas.setFont(SERIF, 9)
@@ -193,6 +200,7 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
     register_fonts(font_files)
     ed = document.edition
     state = LayoutState(drawing_cache=open_store(cache_dir, "drawings") if cache_dir is not None else None)
+    state.footnotes.numbering = document.edition.footnote_numbering
     buf = io.BytesIO()
     with _document_date(document.epoch):
         doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,
@@ -222,6 +230,10 @@ def _canvas_maker(state: LayoutState):
             for name, toc in state.deferred:
                 self.beginForm(name, 0, 0, toc.width, toc.height)
                 toc.draw_page_numbers(self)
+                self.endForm()
+            for name, key, width, run in state.page_refs:
+                self.beginForm(name, 0, -0.3 * run.size, width, run.size)
+                state.draw_page_ref(self, key, width, run)
                 self.endForm()
             start = state.body_start
             self.addPageLabel(0, style="ROMAN_LOWER", start=1)

@@ -78,6 +78,19 @@ def _parse_svg(svg: bytes):
     return drawing
 
 
+def note_paragraphs(notes: tuple[str, ...]) -> list:
+    """注：… under the 资料来源 line in its small style; several notes are numbered 1. 2. and hang
+    under the first one's text."""
+    from .fonts import advance
+
+    if not notes:
+        return []
+    hang = sum(advance(SOURCE_NOTE.font, ch) for ch in "注：") * SOURCE_NOTE.size
+    texts = list(notes) if len(notes) == 1 else [f"{i}. {n}" for i, n in enumerate(notes, 1)]
+    return [CJKParagraph((TextRun(t),), SOURCE_NOTE, hang=hang, marker="注：" if i == 0 else "")
+            for i, t in enumerate(texts)]
+
+
 class FigureBlock(Flowable):
     """A chart (vector, from SVG), its caption 图 N-M below and the 资料来源 line: one unit (R9)."""
 
@@ -88,6 +101,7 @@ class FigureBlock(Flowable):
         self.img_w, self.img_h = image.width, image.height
         self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), CAPTION)
         self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None
+        self.notes = note_paragraphs(figure.notes)
         self.spaceBefore = 6
         self.spaceAfter = 10
         self.floats = True          # to the top of the next page when it does not fit (flow.py)
@@ -97,6 +111,7 @@ class FigureBlock(Flowable):
         self.scale = min(1.0, availWidth / self.img_w)
         _, ch = self.caption.wrap(availWidth, availHeight)
         sh = self.source.wrap(availWidth, availHeight)[1] if self.source else 0
+        sh += sum(n.wrap(availWidth, availHeight)[1] for n in self.notes)
         self.height = self.img_h * self.scale + 4 + ch + sh
         return self.width, self.height
 
@@ -104,11 +119,7 @@ class FigureBlock(Flowable):
         c = self.canv
         y = self.height
         img_h = self.img_h * self.scale
-        c.saveState()
-        c.translate((self.width - self.img_w * self.scale) / 2, y - img_h)
-        c.scale(self.scale, self.scale)
-        c.doForm(self.state.defer_chart(self))   # filled in when the document is complete
-        c.restoreState()
+        self._draw_picture(c, (self.width - self.img_w * self.scale) / 2, y - img_h)
         c.bookmarkPage(self.key)
         self.state.record(self.key, c.getPageNumber())
         y -= img_h + 4
@@ -117,6 +128,16 @@ class FigureBlock(Flowable):
         if self.source:
             y -= self.source.height
             self.source.drawOn(c, 0, y)
+        for note in self.notes:
+            y -= note.height
+            note.drawOn(c, 0, y)
+
+    def _draw_picture(self, c, x: float, y: float) -> None:
+        c.saveState()
+        c.translate(x, y)
+        c.scale(self.scale, self.scale)
+        c.doForm(self.state.defer_chart(self))   # filled in when the document is complete
+        c.restoreState()
 
     def draw_chart(self, c) -> None:
         """Inside the figure's form, once the layout is done: the chart at its box's size."""

@@ -1,4 +1,10 @@
-"""Paragraphs set by our Chinese line breaker (:mod:`pipeline.linebreak`), drawn glyph run by glyph run."""
+"""Paragraphs set by our Chinese line breaker (:mod:`pipeline.linebreak`), drawn glyph run by glyph run.
+
+A paragraph may hold links (to a URL or a bookmark of the document), page numbers of
+cross-references (drawn once the layout is complete, into boxes the line breaker reserved) and
+footnote marks: a paragraph whose lines carry marks reserves room at the foot of the page for
+their notes (see :mod:`pipeline.typeset.notes`), so a note always lands on its mark's page.
+"""
 from __future__ import annotations
 
 from reportlab.platypus import Flowable
@@ -19,44 +25,78 @@ def _to_runs(runs: tuple[TextRun, ...], style: TextStyle) -> list[Run]:
 
 
 class CJKParagraph(Flowable):
-    """A paragraph set by our Chinese line breaker, drawn glyph run by glyph run."""
+    """A paragraph set by our Chinese line breaker, drawn glyph run by glyph run.
 
-    def __init__(self, runs: tuple[TextRun, ...], style: TextStyle = BODY, lines=None, first: bool = True):
+    ``hang`` sets every line ``hang`` pt in from the left (a list item's or a
+    footnote's hanging indent), with ``marker`` (• 1. （1） ①) drawn in that
+    space on the first line, ``marker_x`` pt from the left.  ``notes`` are the
+    paragraph's footnotes (a run's ``note`` indexes them); ``state`` the
+    layout state that numbers the marks and collects the notes of a page.
+    """
+
+    def __init__(self, runs: tuple[TextRun, ...], style: TextStyle = BODY, lines=None, first: bool = True,
+                 hang: float = 0.0, marker: str = "", marker_x: float = 0.0, notes=(), state=None):
         super().__init__()
         self.runs_in = runs
         self.runs = _to_runs(runs, style)
         self.style = style
         self.lines = lines
         self.first = first
+        self.hang, self.marker, self.marker_x = hang, marker, marker_x
+        self.notes, self.state = tuple(notes), state
         self._width = None
         self.spaceBefore = style.space_before
         self.spaceAfter = style.space_after
 
+    def _part(self, lines, first: bool) -> "CJKParagraph":
+        part = CJKParagraph(self.runs_in, self.style, lines, first, self.hang, self.marker if first else "",
+                            self.marker_x, self.notes, self.state)
+        part._width = self._width
+        return part
+
     def wrap(self, availWidth, availHeight):
         if self.lines is None or self._width != availWidth:
-            indent = self.style.indent_em * self.style.size if self.first else 0.0
-            self.lines = break_lines(self.runs, availWidth, advance, first_indent=indent,
+            indent = self.style.indent_em * self.style.size if self.first and not self.hang else 0.0
+            self.lines = break_lines(self.runs, availWidth - self.hang, advance, first_indent=indent,
                                      strict=self.style.strict, justify=self.style.justify)
             self._width = availWidth
         self.width = availWidth
         self.height = len(self.lines) * self.style.leading
+        if self.notes and self.state is not None:
+            reserve = self.state.notes_reserve(self._notes_on(self.lines), availWidth)
+            if self.height + reserve > availHeight + 1e-6:
+                return self.width, self.height + reserve   # too tall with its notes: the frame asks for a split
         return self.width, self.height
+
+    def _notes_on(self, lines) -> list:
+        """The footnotes whose marks sit on ``lines``, in order."""
+        seen = []
+        for line in lines:
+            for g in line.glyphs:
+                index = self.runs_in[g.run].note
+                if index is not None and self.notes[index] not in seen:
+                    seen.append(self.notes[index])
+        return seen
 
     def split(self, availWidth, availHeight):
         self.wrap(availWidth, availHeight)
-        fit = int((availHeight + 1e-6) // self.style.leading)
+        leading = self.style.leading
         n = len(self.lines)
+        fit = int((availHeight + 1e-6) // leading)
+        if self.notes and self.state is not None:
+            # the lines that go on this page and the notes of their marks must fit together
+            while fit > 0 and fit * leading + self.state.notes_reserve(self._notes_on(self.lines[:fit]),
+                                                                       availWidth) > availHeight + 1e-6:
+                fit -= 1
         # two lines at least on each side: no orphans, no widows
         if n < 4 or fit < 2:
             return [] if fit < n else [self]
         fit = min(fit, n - 2)
         if fit < 2:
             return []
-        head = CJKParagraph(self.runs_in, self.style, self.lines[:fit], self.first)
-        head._width = availWidth
+        head = self._part(self.lines[:fit], self.first)
         head.spaceAfter = 0
-        tail = CJKParagraph(self.runs_in, self.style, self.lines[fit:], False)
-        tail._width = availWidth
+        tail = self._part(self.lines[fit:], False)
         tail.spaceBefore = 0
         return [head, tail]
 
@@ -65,18 +105,35 @@ class CJKParagraph(Flowable):
         style = self.style
         # baseline of the first line: centre the em box in the leading
         y = self.height - style.leading + (style.leading - style.size) / 2 + 0.12 * style.size
+        specials = self._specials()
+        if self.marker and self.first and self.lines:
+            canvas.setFont(style.font, style.size)
+            canvas.setFillColor(style.color)
+            canvas.drawString(self.marker_x, y, self.marker)
         for line in self.lines:
-            dx = 0.0
+            dx = self.hang
             if not style.justify or line.last:
                 if style.align == "center":
                     dx = (self.width - line.width) / 2
                 elif style.align == "right":
                     dx = self.width - line.width
-            draw_line(canvas, line, self.runs, dx, y, style.color)
+            draw_line(canvas, line, self.runs, dx, y, style.color, specials)
             y -= style.leading
+        if self.notes and self.state is not None:
+            self.state.place_notes(self._notes_on(self.lines), getattr(self, "_frame", None), self.width)
+
+    def _specials(self) -> dict:
+        """Runs not drawn as their text: a cross-reference's page number, a footnote mark."""
+        out = {}
+        for i, run in enumerate(self.runs_in):
+            if run.page_of is not None and self.state is not None:
+                out[i] = self.state.page_number_box(run.page_of)
+            elif run.note is not None and self.state is not None:
+                out[i] = self.state.note_mark(self.notes[run.note])
+        return out
 
 
-def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
+def draw_line(canvas, line, runs, dx: float, y: float, color, specials: dict | None = None) -> None:
     """Draw a set line as few text segments as possible.
 
     A segment is a stretch of glyphs with one font, size and rise whose gaps
@@ -91,9 +148,24 @@ def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
     i = 0
     n = len(glyphs)
     links: dict[str, list[float]] = {}
+    specials = specials or {}
     while i < n:
         g0 = glyphs[i]
         run = runs[g0.run]
+        if g0.run in specials:
+            # drawn by its own callback, in the box the line breaker reserved for the run's text
+            j = i + 1
+            while j < n and glyphs[j].run == g0.run:
+                j += 1
+            x0 = dx + g0.x
+            x1 = dx + glyphs[j - 1].x + glyphs[j - 1].advance
+            specials[g0.run](canvas, x0, y + run.rise, x1 - x0, run)
+            link = run.link
+            if link:
+                box = links.setdefault(link, [x0, x1])
+                box[0], box[1] = min(box[0], x0), max(box[1], x1)
+            i = j
+            continue
         widths, default = _widths(run.font)
         scale = run.size / 1000.0
         j = i + 1
@@ -101,8 +173,8 @@ def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
         while j < n:
             g = glyphs[j]
             prev = glyphs[j - 1]
-            if g.run != g0.run and (runs[g.run].font, runs[g.run].size, runs[g.run].rise) != \
-                    (run.font, run.size, run.rise):
+            if g.run != g0.run and (g.run in specials or (runs[g.run].font, runs[g.run].size, runs[g.run].rise) !=
+                                    (run.font, run.size, run.rise)):
                 break
             natural = widths.get(ord(prev.char), default) * scale
             gap = g.x - (prev.x + natural)
@@ -126,4 +198,9 @@ def draw_line(canvas, line, runs, dx: float, y: float, color) -> None:
     canvas.drawText(text)
     for url, (x0, x1) in links.items():
         size = runs[0].size
-        canvas.linkURL(url, (x0, y - 0.2 * size, x1, y + 0.9 * size), relative=1, thickness=0)
+        rect = (x0, y - 0.2 * size, x1, y + 0.9 * size)
+        if url.startswith("#"):
+            # a bookmark of this document; it may be defined later on (resolved when the PDF is saved)
+            canvas.linkRect("", url[1:], rect, relative=1, thickness=0)
+        else:
+            canvas.linkURL(url, rect, relative=1, thickness=0)

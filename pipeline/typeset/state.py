@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..cachestore import CacheStore
     from .figures import FigureBlock
+    from .notes import Footnotes
     from .toc import TocList
 
 
@@ -31,6 +32,54 @@ class LayoutState:
     deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
     drawing_cache: "CacheStore | None" = None   # where parsed charts are kept between builds
     charts: list[tuple[str, "FigureBlock"]] = field(default_factory=list)
+    # cross-references' page numbers, drawn at the end like the 目录's: (form name, target key, box width, run)
+    page_refs: list[tuple[str, str, float, object]] = field(default_factory=list)
+    footnotes: "Footnotes | None" = None
+
+    def __post_init__(self):
+        if self.footnotes is None:
+            from .notes import Footnotes
+
+            self.footnotes = Footnotes()
+
+    # -- cross-references
+    def page_number_box(self, key: str):
+        """A paragraph's drawing callback for the page number of ``key`` (a form filled in at the end)."""
+        def draw(canvas, x, y, width, run):
+            name = f"pageref{len(self.page_refs) + 1}"
+            self.page_refs.append((name, key, width, run))
+            canvas.saveState()
+            canvas.translate(x, y)
+            canvas.doForm(name)
+            canvas.restoreState()
+        return draw
+
+    def draw_page_ref(self, canvas, key: str, width: float, run) -> None:
+        """Inside the deferred form: the target's page label centred in its box (condensed if wider)."""
+        from reportlab.pdfbase import pdfmetrics
+
+        label = self.label(key)
+        natural = pdfmetrics.stringWidth(label, run.font, run.size)
+        canvas.setFont(run.font, run.size)
+        if natural > width > 0:
+            canvas.setHorizScale(100.0 * width / natural)
+            canvas.drawString(0, 0, label)
+        else:
+            canvas.drawString((width - natural) / 2, 0, label)
+
+    # -- footnotes
+    def notes_reserve(self, notes, width: float) -> float:
+        return self.footnotes.reserve(notes, width)
+
+    def place_notes(self, notes, frame, width: float) -> None:
+        self.footnotes.place(notes, frame, width, self)
+
+    def note_mark(self, note):
+        from .notes import draw_mark
+
+        def draw(canvas, x, y, width, run):
+            draw_mark(canvas, x, y, width, run, self.footnotes.number(note))
+        return draw
 
     def record(self, key: str, page: int) -> None:
         self.pages.setdefault(key, page)

@@ -9,14 +9,20 @@ from ..model import (
     ChartImage,
     Figure,
     Heading,
+    ImageFigure,
+    ListBlock,
     Paragraph,
     ResolvedChapter,
     ResolvedDocument,
     TableBlock,
     TextRun,
+    chapter_key,
+    heading_key,
 )
 from .figures import FigureBlock
 from .flow import FlushFloats, OddPageBreak
+from .fonts import advance
+from .images import ImageBlock
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .structure import (
@@ -81,7 +87,7 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
                 entries.append(TocEntry(1, f"{b.number}{b.title}", _heading_key(c, b)))
     story += [RunningTitle("目录", state), Anchor("toc", "目录", state), PageTitle("目\u3000\u3000录"),
               TocList(entries, state), PageBreak()]
-    figures = document.figures()
+    figures = document.listed_figures()
     tables = document.tables()
     if figures or tables:
         story += [RunningTitle("图表目录", state)]
@@ -138,11 +144,11 @@ def _city_profile_flowables(document: ResolvedDocument, chapter: ResolvedChapter
 
 
 def _chapter_key(c: ResolvedChapter) -> str:
-    return f"ch-{c.number}"
+    return chapter_key(c.number)
 
 
 def _heading_key(c: ResolvedChapter, h: Heading) -> str:
-    return f"ch-{c.number}-{h.number}"
+    return heading_key(c.number, h.number)
 
 
 def _chapter_flowables(chapter: ResolvedChapter, images: dict[str, ChartImage], state: LayoutState,
@@ -150,11 +156,39 @@ def _chapter_flowables(chapter: ResolvedChapter, images: dict[str, ChartImage], 
     out: list = [ChapterHeading(chapter, _chapter_key(chapter), state)]
     for block in chapter.blocks:
         if isinstance(block, Paragraph):
-            out.append(CJKParagraph(block.runs, body))
+            out.append(CJKParagraph(block.runs, body, notes=block.notes, state=state))
+        elif isinstance(block, ListBlock):
+            out.extend(_list_items(block, body, state))
+        elif isinstance(block, ImageFigure):
+            out.append(ImageBlock(block, f"fig-{block.id}", state))
         elif isinstance(block, Heading):
             out.append(SectionHeading(block, _heading_key(chapter, block), state))
         elif isinstance(block, Figure):
             out.append(FigureBlock(block, images[block.id], f"fig-{block.id}", state))
         elif isinstance(block, TableBlock):
             out.append(CaptionedTable(block, f"tab-{block.id}", state))
+    return out
+
+
+LIST_GAP = 2.0   # pt between list items
+
+
+def list_marker(style: str, n: int) -> str:
+    return {"bullet": "•", "number": f"{n}.", "paren": f"（{n}）"}[style]
+
+
+def _list_items(block: ListBlock, body: TextStyle, state: LayoutState) -> list:
+    """Each item a paragraph with a hanging indent: its mark where a paragraph's first line would start
+    (two characters in), its lines aligned after the widest mark of the list."""
+    em = body.size
+    markers = [list_marker(block.style, n) for n in range(1, len(block.items) + 1)]
+    widths = [sum(advance(body.font, ch) for ch in m) * em for m in markers]
+    gap = 0.0 if block.style == "paren" else 0.5 * em   # （1） carries its own space in the closing mark
+    marker_x = body.indent_em * em
+    hang = marker_x + max(widths) + gap
+    out = []
+    for i, (item, marker) in enumerate(zip(block.items, markers)):
+        para = CJKParagraph(item.runs, replace(body, space_before=LIST_GAP if i else body.space_before),
+                            hang=hang, marker=marker, marker_x=marker_x, notes=item.notes, state=state)
+        out.append(para)
     return out

@@ -61,6 +61,7 @@ class ChapterHeading(Flowable):
         c.addOutlineEntry(title, self.key, level=self.level, closed=False)
         self.state.record(self.key, c.getPageNumber())
         self.state.running_title = title
+        self.state.footnotes.new_chapter()
 
 
 class SectionHeading(Flowable):

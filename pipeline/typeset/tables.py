@@ -148,6 +148,10 @@ class CaptionedTable(Flowable):
         self.caption = TableCaption(table, continued)
         self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
             if table.source and self.stop == len(table.rows) else None
+        from .figures import note_paragraphs
+
+        # the notes go under the last part, with the source line
+        self.notes = note_paragraphs(table.notes) if self.stop == len(table.rows) else []
         self.grid = None
         self.spaceBefore = 0 if continued else 6
         self.spaceAfter = 10
@@ -157,6 +161,7 @@ class CaptionedTable(Flowable):
         """Caption, header row and source line: what every part carries besides its rows."""
         ch = self.caption.wrap(availWidth, availHeight)[1]
         sh = self.source.wrap(availWidth, availHeight)[1] + 2 if self.source else 0
+        sh += sum(n.wrap(availWidth, availHeight)[1] for n in self.notes) + (2 if self.notes and not self.source else 0)
         return ch + sh
 
     def wrap(self, availWidth, availHeight):
@@ -203,6 +208,11 @@ class CaptionedTable(Flowable):
         if self.source:
             y -= self.source.height + 2
             self.source.drawOn(c, 0, y)
+        elif self.notes:
+            y -= 2
+        for note in self.notes:
+            y -= note.height
+            note.drawOn(c, 0, y)
 
 
 class CityProfileTable(Flowable):

@@ -1,0 +1,65 @@
+"""Image blocks (PNG, JPEG, SVG from the project folder), numbered with the charts, and the cover logo."""
+from __future__ import annotations
+
+from reportlab.lib.units import mm
+
+from ..model import ImageFigure, TextRun
+from .figures import FigureBlock, _parse_svg, note_paragraphs
+from .paragraph import CJKParagraph
+from .state import LayoutState
+from .styles import CAPTION, SOURCE_NOTE, TEXT_H
+
+
+def printed_size(image: ImageFigure, avail_width: float) -> tuple[float, float]:
+    """Width and height in pt: the requested width ('60mm', '50%' of the text width) or the image's
+    own size, never wider than the text or taller than most of a page."""
+    wanted = image.requested_width
+    if wanted.endswith("mm"):
+        width = float(wanted[:-2]) * mm
+    elif wanted.endswith("%"):
+        width = float(wanted[:-1]) / 100 * avail_width
+    else:
+        width = image.width
+    width = min(width, avail_width)
+    height = width * image.height / image.width
+    if height > 0.75 * TEXT_H:   # room for the caption under it on one page
+        width, height = width * 0.75 * TEXT_H / height, 0.75 * TEXT_H
+    return width, height
+
+
+def draw_image(c, image: ImageFigure, x: float, y: float, w: float, h: float) -> None:
+    """The picture with its lower left corner at (x, y): a bitmap embedded once, an SVG as vectors."""
+    if image.kind == "svg":
+        from reportlab.graphics import renderPDF
+
+        drawing = _parse_svg(image.path)
+        c.saveState()
+        c.translate(x, y)
+        c.scale(w / drawing.width, h / drawing.height)
+        renderPDF.draw(drawing, c, 0, 0)
+        c.restoreState()
+    else:
+        c.drawImage(str(image.path), x, y, w, h, mask="auto")
+
+
+class ImageBlock(FigureBlock):
+    """An image, its caption 图 N-M below, the 资料来源 line and the notes: one unit, like a chart."""
+
+    def __init__(self, image: ImageFigure, key: str, state: "LayoutState"):
+        from reportlab.platypus import Flowable
+
+        Flowable.__init__(self)
+        self.figure, self.image, self.key, self.state = image, image, key, state
+        self.caption = CJKParagraph((TextRun(f"图 {image.number}\u3000{image.title}"),), CAPTION)
+        self.source = CJKParagraph((TextRun(f"资料来源：{image.source}"),), SOURCE_NOTE) if image.source else None
+        self.notes = note_paragraphs(image.notes)
+        self.spaceBefore = 6
+        self.spaceAfter = 10
+        self.floats = True          # like a chart: to the top of the next page when it does not fit (flow.py)
+
+    def wrap(self, availWidth, availHeight):
+        self.img_w, self.img_h = printed_size(self.image, availWidth)
+        return super().wrap(availWidth, availHeight)
+
+    def _draw_picture(self, c, x: float, y: float) -> None:
+        draw_image(c, self.image, x, y, self.img_w * self.scale, self.img_h * self.scale)
