@@ -54,9 +54,13 @@ def pdf(bulletin):
     doc.close()
 
 
+IMAGE_CAPTION = "图 5-1\u3000简报数据的采集与汇总流程"     # a picture (tests/test_writing.py), not a chart
+
+
 def _figure_pages(doc):
-    """Body pages that show a chart: a 图 N-M caption and its 资料来源 line (not the 图目录)."""
-    return [p for p in doc if re.search(r"图 \d+-\d+\u3000", body_text(p)) and "资料来源" in body_text(p)]
+    """Body pages that show a chart: a 图 N-M caption and its 资料来源 line (not the 图目录, not the image's page)."""
+    return [p for p in doc if re.search(r"图 \d+-\d+\u3000", body_text(p)) and "资料来源" in body_text(p)
+            and IMAGE_CAPTION not in body_text(p)]
 
 
 def test_title_on_the_cover_and_in_the_metadata(pdf):
@@ -122,7 +126,7 @@ def test_three_vector_charts_of_three_kinds(pdf):
     assert "图 1-1\u30002013 年至 2016 年服务外包合同金额与执行金额" in text
     assert "图 2-1\u30002016 年服务外包执行金额的业务构成" in text
     assert "图 3-1\u30002016 年离岸服务外包执行金额的主要来源市场" in text
-    assert text.count("资料来源：服务外包运行监测课题组（测试数据）") == 4   # three charts, one table
+    assert text.count("资料来源：服务外包运行监测课题组（测试数据）") == 5   # three charts, one table, one image
     pie = body_text(pages[1])
     assert "知识流程外包（KPO）" in pie and "256.4 亿美元（36.4%）" in pie
     barh = body_text(pages[2])

@@ -671,9 +671,10 @@ class _Resolver:
             def unresolved(key: str) -> None:
                 if strict and self.city is not None:
                     target = by_key[key]
-                    self.problems.append(Problem(para.pos, "", f"ref('{target.id}'): {target.label} is not in the "
-                                                               f"excerpt for {self.data.city_names[self.city]} "
-                                                               "(the chapter says excerpt_refs: error)"))
+                    self.problems.append(Problem(para.pos, dotted(self._path_of(doc, para)),
+                                                 f"ref('{target.id}'): {target.label} is not in the "
+                                                 f"excerpt for {self.data.city_names[self.city]} "
+                                                 "(the chapter says excerpt_refs: error)"))
 
             def note_runs(index: int) -> Footnote:
                 runs = self.text_runs(self.writing.notes[index], doc, para)
@@ -716,7 +717,8 @@ class _Resolver:
                 wanted = run.link[1:]
                 target = self.numbering.targets.get(wanted)
                 if target is None:
-                    self.problems.append(Problem(doc.locate(self._path_of(doc, para), f"#{wanted}"), "",
+                    path = self._path_of(doc, para)
+                    self.problems.append(Problem(doc.locate(path, f"#{wanted}"), dotted(path),
                                                  f"link to '#{wanted}': no figure, table, chapter or heading has "
                                                  f"this id{did_you_mean(wanted, self.numbering.targets)}"))
                     run = replace(run, link=None)

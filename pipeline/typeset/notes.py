@@ -108,9 +108,13 @@ def draw_mark(canvas, x: float, y: float, width: float, run, number: int) -> Non
     """A footnote mark in the box the line breaker reserved for ①; numbers past ⑩ are condensed."""
     text = mark_text(number)
     natural = pdfmetrics.stringWidth(text, run.font, run.size)
-    canvas.saveState()
-    canvas.setFont(run.font, run.size)
-    if natural > width > 0:
-        canvas.setHorizScale(100.0 * width / natural)
-    canvas.drawString(x, y, text)
-    canvas.restoreState()
+    draw_condensed(canvas, text, x, y, run.font, run.size, width / natural if natural > width > 0 else 1.0)
+
+
+def draw_condensed(canvas, text: str, x: float, y: float, font: str, size: float, scale: float) -> None:
+    """``text`` at (x, y), condensed horizontally by ``scale`` (1 = natural width)."""
+    t = canvas.beginText(x, y)
+    t.setFont(font, size)
+    t.setHorizScale(100.0 * scale)
+    t.textOut(text)
+    canvas.drawText(t)

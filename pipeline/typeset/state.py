@@ -60,12 +60,12 @@ class LayoutState:
 
         label = self.label(key)
         natural = pdfmetrics.stringWidth(label, run.font, run.size)
-        canvas.setFont(run.font, run.size)
+        from .notes import draw_condensed
+
         if natural > width > 0:
-            canvas.setHorizScale(100.0 * width / natural)
-            canvas.drawString(0, 0, label)
+            draw_condensed(canvas, label, 0, 0, run.font, run.size, width / natural)
         else:
-            canvas.drawString((width - natural) / 2, 0, label)
+            draw_condensed(canvas, label, (width - natural) / 2, 0, run.font, run.size, 1.0)
 
     # -- footnotes
     def notes_reserve(self, notes, width: float) -> float:
