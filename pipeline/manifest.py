@@ -72,13 +72,28 @@ def tool_versions() -> str:
 
 
 def input_files(project: Project) -> list[Path]:
-    """Every file a build reads: the edition, its chapters, the data dictionary, the CSVs, the fonts."""
+    """Every file a build reads: the edition, its chapters, the data dictionary, the CSVs, the fonts, the images."""
     root = project.root
     files = {root / project.edition.path, root / project.tables_doc.path}
     files.update(root / doc.path for doc in project.chapters)
     files.update(root / table.file for table in project.tables.values())
     files.update(project.fonts.values())
+    files.update(root / rel for rel in _image_files(project) if (root / rel).is_file())
     return sorted(files)
+
+
+def _image_files(project: Project) -> list[str]:
+    """The pictures of image blocks and the cover logo (project-relative)."""
+    found = []
+    logo = project.edition.data.get("logo") if isinstance(project.edition.data, dict) else None
+    if isinstance(logo, dict) and isinstance(logo.get("file"), str):
+        found.append(logo["file"])
+    for doc in project.chapters:
+        for block in (doc.data or {}).get("blocks") or ():
+            spec = block.get("image") if isinstance(block, dict) else None
+            if isinstance(spec, dict) and isinstance(spec.get("file"), str):
+                found.append(spec["file"])
+    return found
 
 
 def inputs_hash(project: Project, city: str | None, epoch: int, cache_dir: Path | None = None) -> str:

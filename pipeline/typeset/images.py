@@ -32,7 +32,7 @@ def draw_image(c, image: ImageFigure, x: float, y: float, w: float, h: float) ->
     if image.kind == "svg":
         from reportlab.graphics import renderPDF
 
-        drawing = _parse_svg(image.path)
+        drawing = _parse_svg(image.path.read_bytes())
         c.saveState()
         c.translate(x, y)
         c.scale(w / drawing.width, h / drawing.height)

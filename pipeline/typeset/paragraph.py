@@ -44,6 +44,8 @@ class CJKParagraph(Flowable):
         self.first = first
         self.hang, self.marker, self.marker_x = hang, marker, marker_x
         self.notes, self.state = tuple(notes), state
+        self.known: dict[int, str] = {}   # run index → page label of a reference already laid out
+        self._is_part = lines is not None
         self._width = None
         self.spaceBefore = style.space_before
         self.spaceAfter = style.space_after
@@ -52,10 +54,28 @@ class CJKParagraph(Flowable):
         part = CJKParagraph(self.runs_in, self.style, lines, first, self.hang, self.marker if first else "",
                             self.marker_x, self.notes, self.state)
         part._width = self._width
+        part.known = self.known
+        part._is_part = True   # its lines are fixed: never broken again
         return part
 
+    def _known_pages(self) -> dict[int, str]:
+        """Page labels of references whose target is laid out already (a reference backwards): set as
+        text at their true width. A forward reference keeps the reserved box, filled in at the end."""
+        if self.state is None:
+            return {}
+        return {i: self.state.label(r.page_of) for i, r in enumerate(self.runs_in)
+                if r.page_of is not None and r.page_of in self.state.pages}
+
     def wrap(self, availWidth, availHeight):
+        if self.lines is not None and not self._is_part and self._known_pages() != self.known:
+            self.lines = None    # a target was laid out since the last wrap: set its page number as text
         if self.lines is None or self._width != availWidth:
+            self.known = self._known_pages()
+            if self.known:
+                from dataclasses import replace as _replace
+
+                self.runs = [_replace(run, text=self.known[i]) if i in self.known else run
+                             for i, run in enumerate(self.runs)]
             indent = self.style.indent_em * self.style.size if self.first and not self.hang else 0.0
             self.lines = break_lines(self.runs, availWidth - self.hang, advance, first_indent=indent,
                                      strict=self.style.strict, justify=self.style.justify)
@@ -126,6 +146,8 @@ class CJKParagraph(Flowable):
         """Runs not drawn as their text: a cross-reference's page number, a footnote mark."""
         out = {}
         for i, run in enumerate(self.runs_in):
+            if i in self.known:
+                continue
             if run.page_of is not None and self.state is not None:
                 out[i] = self.state.page_number_box(run.page_of)
             elif run.note is not None and self.state is not None:
