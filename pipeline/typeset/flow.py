@@ -93,6 +93,10 @@ class FloatingLayout:
     def _release(self, flowables):
         for f in self._floats:
             f._placing = True
+        if flowables and hasattr(flowables[0], "_postponed"):
+            # a flowable that found no room on the last page now waits behind the floats: it gets a
+            # fresh try on the page after them (else ReportLab takes its second miss for "too large")
+            del flowables[0]._postponed
         flowables[0:0] = self._floats
         self._floats = []
 
