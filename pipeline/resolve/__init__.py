@@ -617,7 +617,7 @@ class _Resolver:
     def image(self, spec: dict, doc: YamlDoc, path: tuple, number: str) -> ImageFigure | None:
         from .images import ImageProblem, read_image
 
-        title = self.plain(spec["title"], doc, path + ("title",))
+        title = self.title(spec["title"], doc, path + ("title",))
         try:
             found = read_image(self.project.root, spec["file"])
         except ImageProblem as e:
