@@ -3,6 +3,7 @@
 `whitepaper watch` from a save to the new PDF.  Whole processes (imports and all), medians.
 
     python benchmarks/bench_iterate.py            # 7 runs each, prints a Markdown table
+    python benchmarks/bench_iterate.py --baseline /path/to/older/checkout   # timed alternately with it
 
 Runs on a private copy of the project (the repository's output/ is untouched).
 The paragraph edit toggles one word of chapters/02-market.yaml, so every
@@ -29,8 +30,29 @@ WORDS = ("市场规模达到了", "市场规模已达到")
 
 
 def command() -> list[str]:
-    script = Path(sys.executable).parent / "whitepaper"   # the console script, not a pyenv shim
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "pipeline.cli"]
+    # python -m: the same interpreter start-up as the console script, for this tree and a baseline alike
+    return [sys.executable, "-m", "pipeline.cli"]
+
+
+def copy_tree_project(tree: Path, dest: Path) -> Path:
+    for name in ("chapters", "data"):
+        shutil.copytree(tree / name, dest / name)
+    (dest / "fonts").symlink_to(tree / "fonts")
+    return dest
+
+
+def build_loop(tree: Path, project: Path, runs: int, edit: bool = True) -> tuple[list, list, list]:
+    """cold, warm (one paragraph changed), no-op: ``runs`` of each, with ``tree``'s code."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    cold, warm, noop = [], [], []
+    for _ in range(runs):
+        shutil.rmtree(project / "output", ignore_errors=True)
+        cold.append(timed(command() + ["build"], project, env))
+        toggle_paragraph(project)
+        warm.append(timed(command() + ["build"], project, env))
+        noop.append(timed(command() + ["build"], project, env))
+    return cold, warm, noop
 
 
 def toggle_paragraph(project: Path) -> None:
@@ -81,28 +103,35 @@ def watch_times(project: Path, env: dict, runs: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline", type=Path, help="another checkout (code and project) to time alternately")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SOURCE_DATE_EPOCH", None)
-    cmd = command()
+    ours: dict[str, list] = {"cold": [], "warm": [], "noop": []}
+    theirs: dict[str, list] = {"cold": [], "warm": [], "noop": []}
     with tempfile.TemporaryDirectory() as tmp:
         project = copy_project(Path(tmp) / "project")
-        cold, warm, noop = [], [], []
-        for _ in range(args.runs):
-            shutil.rmtree(project / "output", ignore_errors=True)
-            cold.append(timed(cmd + ["build"], project, env))
-            toggle_paragraph(project)
-            warm.append(timed(cmd + ["build"], project, env))
-            noop.append(timed(cmd + ["build"], project, env))
+        base_project = copy_tree_project(args.baseline, Path(tmp) / "baseline") if args.baseline else None
+        for _ in range(args.runs):   # alternately, one round each, so both see the same machine load
+            if base_project is not None:
+                for key, values in zip(theirs, build_loop(args.baseline, base_project, 1)):
+                    theirs[key] += values
+            for key, values in zip(ours, build_loop(ROOT, project, 1)):
+                ours[key] += values
         watch = watch_times(project, env, args.runs)
-    rows = [("cold (no output/, no cache)", cold), ("warm: one paragraph changed", warm),
-            ("no-op: nothing changed", noop), ("watch: save → new PDF", watch)]
+    rows = [("cold (no output/, no cache)", "cold"), ("warm: one paragraph changed", "warm"),
+            ("no-op: nothing changed", "noop")]
     print(f"machine: {machine()}; load average at the end: {os.getloadavg()[0]:.1f}")
-    print("| measure | median | min | max | runs |")
-    print("|---|---|---|---|---|")
-    for name, values in rows:
-        print(f"| {name} | **{statistics.median(values):.2f} s** | {min(values):.2f} s | {max(values):.2f} s | "
-              f"{len(values)} |")
+    print("| measure | this tree (median) | min–max | baseline (median) | ratio | runs |")
+    print("|---|---|---|---|---|---|")
+    for name, key in rows:
+        mine = statistics.median(ours[key])
+        base = f"{statistics.median(theirs[key]):.2f} s" if theirs[key] else "—"
+        ratio = f"{mine / statistics.median(theirs[key]):.2f}" if theirs[key] else "—"
+        print(f"| {name} | **{mine:.2f} s** | {min(ours[key]):.2f}–{max(ours[key]):.2f} s | {base} | {ratio} | "
+              f"{len(ours[key])} |")
+    print(f"| watch: save → new PDF | **{statistics.median(watch):.2f} s** | {min(watch):.2f}–{max(watch):.2f} s "
+          f"| — | — | {len(watch)} |")
     return 0
 
 

@@ -18,7 +18,7 @@ import math
 from reportlab.graphics.shapes import Drawing, Group, Path, String
 from reportlab.lib.colors import Color
 
-FORMAT = 1
+FORMAT = 2   # 2: groups flattened (see flatten)
 
 _NUMBER = "number"
 _INT = "int"
@@ -77,6 +77,27 @@ _CONTAINERS = {"Drawing", "Group"}
 
 class NotSerialisable(ValueError):
     """The drawing (or the JSON) holds something outside the format."""
+
+
+def flatten(node) -> None:
+    """Dissolve the groups that change nothing: an identity transform and no clipping path of their own.
+
+    svglib gives every SVG element its group (matplotlib nests them deeply);
+    ReportLab saves and restores the graphics state for each, which was half
+    the time spent drawing a chart.  Every shape svglib makes sets its own
+    colours, widths and font, so nothing depended on those groups; a group
+    that clips keeps its bounds.
+    """
+    out = []
+    for child in node.contents:
+        if isinstance(child, Group):
+            flatten(child)
+            if (tuple(child.transform) == (1, 0, 0, 1, 0, 0)
+                    and not any(isinstance(c, Path) and c.isClipPath for c in child.contents)):
+                out.extend(child.contents)
+                continue
+        out.append(child)
+    node.contents = out
 
 
 # -- drawing → JSON

@@ -38,6 +38,7 @@ def chart_drawing(image: ChartImage, store: CacheStore | None):
                 drawing = None
         if drawing is None:
             drawing = _parse_svg(svg)
+            drawings.flatten(drawing)   # as stored: the same drawing whichever way it was made
             if store is not None:
                 try:
                     store.put(name, drawings.dumps(drawing))
