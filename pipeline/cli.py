@@ -215,7 +215,7 @@ def check(project: Path) -> None:
               help="PDF to write (default: as for build).")
 @click.option("--city", metavar="CITY", help="Preview CITY's excerpt instead of the full edition.")
 def watch(project: Path, output: Path | None, city: str | None) -> None:
-    """Build, then rebuild on every save of a chapter, data, font or edition file (Ctrl-C stops)."""
+    """Build, then rebuild on every save of a chapter, data, font, image or edition file (Ctrl-C stops)."""
     from .build import Options
     from .watch import watch as watch_project
 
@@ -228,7 +228,7 @@ def watch(project: Path, output: Path | None, city: str | None) -> None:
             click.echo(f"error: {problem}", err=True)
         click.echo(f"{event.seconds:.2f} s  build failed; the last good PDF is unchanged  [{what}]", err=True)
 
-    click.echo("watching chapters/, data/ and fonts/ (Ctrl-C stops)", err=True)
+    click.echo("watching chapters/, data/, fonts/ and images/ (Ctrl-C stops)", err=True)
     try:
         watch_project(Options(project=project, output=output, city=city), report)
     except UsageError as e:

@@ -7,7 +7,7 @@ last parsed (``load.remember_parsed_yaml``).  A save costs only the stages
 that read what changed, then layout and writing.
 
 Changes are found by polling the modification times of the project's input
-folders (chapters/, data/, fonts/, and themes/ or editions/ when present): no
+folders (chapters/, data/, fonts/, and images/, themes/ or editions/ when present): no
 extra dependency, and it works the same on every file system.  A change is
 built once the files have stopped changing for one poll, so an editor that
 writes a file in several steps causes one build.  A failed build reports its
@@ -26,7 +26,7 @@ from .model import ContentError, UsageError
 
 log = logging.getLogger(__name__)
 
-WATCHED_FOLDERS = ("chapters", "data", "fonts", "themes", "editions")
+WATCHED_FOLDERS = ("chapters", "data", "fonts", "images", "themes", "editions")
 
 
 @dataclass(frozen=True)
