@@ -49,9 +49,10 @@ FIGURE = {
         "labels": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "Display names for category/series values."},
         "unit": {"type": "string", "description": "Unit shown on the value axis (default: the value column's)."},
-        "total": {**_where, "description": "Row filter of the row holding the stated total (a 合计 row), "
-                                           "shown instead of the sum of the parts (pie centre, stacked bar "
-                                           "totals). Default: a row whose part column says total or 合计."},
+        "total": {"anyOf": [_where, _text],
+                  "description": "The stated total, shown instead of the sum of the parts (pie centre, stacked "
+                                 "bar totals): a row filter of the row holding it (a 合计 row), or the name of a "
+                                 "total column. Default: a row whose part column says total or 合计."},
         "source": {"type": "string", "description": "资料来源 line under the figure."},
         "note": _note,
         "excerpt": _excerpt_block,

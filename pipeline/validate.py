@@ -166,6 +166,8 @@ def _references(project: Project) -> list[Problem]:
                 wanted = [("x", spec["x"]), ("series", spec.get("series")), ("label", spec.get("label"))]
                 if spec.get("y") not in (None, "count"):
                     wanted.append(("y", spec["y"]))
+                total = spec.get("total")
+                wanted += [("total", total)] if isinstance(total, str) else [("total", k) for k in total or {}]
             elif spec.get("view") is None:
                 computed = spec.get("computed") or {}
                 wanted = [("columns", c) for c in spec["columns"] if c not in computed]
@@ -178,7 +180,8 @@ def _references(project: Project) -> list[Problem]:
                     continue
                 hint = _hint(column, columns) if field != "view" else f", which view {spec['view']} needs"
                 # columns and where name columns by their keys: point at the key itself
-                at = doc.key_pos(base + (field, column)) if field in ("columns", "where") else doc.pos(base + (field,))
+                keyed = field in ("columns", "where") or (field == "total" and isinstance(spec.get("total"), dict))
+                at = doc.key_pos(base + (field, column)) if keyed else doc.pos(base + (field,))
                 problems.append(Problem(at, dotted(base + (field,)),
                                         f"table '{spec['table']}' ({table.file}) has no column '{column}'{hint}"))
     return problems

@@ -373,3 +373,44 @@ def test_tables_align_numbers_right_style_totals_and_compute_shares(tmp_path):
     # the 合计 row is bold
     total = [s for s in spans if s[1] in ("合计", "704.1") and "Bold" in s[2]]
     assert {s[1] for s in total} == {"合计", "704.1"}
+
+
+def test_a_negative_horizontal_bar_stays_clear_of_its_category_label(tmp_path):
+    root = _growth_project(tmp_path, "barh", where={"year": 2016}, x="region")
+    _edit_yaml(root / "chapters" / "01-overview.yaml",
+               lambda d: d["blocks"][-1]["figure"].pop("series"))
+    result, _ = _build(root)
+    assert result.exit_code == 0, result.output
+    with pymupdf.open(root / "out.pdf") as pdf:
+        spans = chart_spans(pdf)["1-2"]
+    west = next(b for b, t in spans if t == "西部")
+    value = next(b for b, t in spans if t == "−7.5%")
+    east = next(b for b, t in spans if t == "8.0%")
+    assert west[2] < value[0], "the value label of the negative bar is right of the category label"
+    assert value[2] < east[0], "… and left of the positive bar's label"
+
+
+MIX_CSV = "year,part,value,total\n2016,a,1.04,6.1\n2016,b,2.03,6.1\n2016,c,3.04,6.1\n"
+
+
+@pytest.mark.parametrize("chart", ["pie", "stacked_bar"])
+def test_a_total_column_is_printed_as_stated(tmp_path, chart):
+    root = copy_bulletin(tmp_path / "b")
+    (root / "data" / "mix.csv").write_text(MIX_CSV, encoding="utf-8")
+
+    def declare(package):
+        package["resources"].append({"name": "mix", "path": "mix.csv", "schema": {
+            "fields": [{"name": "year", "type": "integer"}, {"name": "part", "type": "string"},
+                       {"name": "value", "type": "number", "decimals": 1, "unit": "亿元"},
+                       {"name": "total", "type": "number"}], "primaryKey": ["year", "part"]}})
+    _edit_yaml(root / "data" / "tables.yaml", declare)
+    spec = {"id": "mix", "title": "构成", "chart": chart, "table": "mix", "y": "value", "total": "total",
+            "source": "测试", **({"x": "part"} if chart == "pie" else {"x": "year", "series": "part"})}
+    _edit_yaml(root / "chapters" / "01-overview.yaml", lambda d: d["blocks"].append({"figure": spec}))
+    result, _ = _build(root)
+    assert result.exit_code == 0, result.output
+    with pymupdf.open(root / "out.pdf") as pdf:
+        drawn = chart_texts(pdf)["1-2"]
+    # parts 1.0 + 2.0 + 3.0 as printed; the data states 6.1 (1.04 + 2.03 + 3.04 = 6.11)
+    assert ("6.1 亿元" if chart == "pie" else "合计 6.1") in drawn, drawn
+    assert not any("6.0" in t or "6.11" in t for t in drawn), drawn

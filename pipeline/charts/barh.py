@@ -56,4 +56,9 @@ def _barh(ax, spec: ChartSpec) -> None:
 
         # the legend shows the series colours (not the muted ones), also for a series with no bar drawn
         handles = [Patch(facecolor=c, edgecolor="white", linewidth=0.5) for c in colors]
-        ax.legend(handles, [name for name, _ in spec.series], frameon=False, loc="lower right", fontsize=8)
+        # the lower right corner is free when the bottom bars (longest first, so the shortest) end
+        # short of it; otherwise matplotlib looks for the place that covers the least data
+        rows = len(spec.series) + 1
+        free = all(right <= low + 0.55 * (high - low) for right in left[-rows:])
+        ax.legend(handles, [name for name, _ in spec.series], frameon=False,
+                  loc="lower right" if free else "best", fontsize=8)

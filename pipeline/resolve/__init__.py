@@ -377,6 +377,15 @@ class _Resolver:
         if kind not in ("pie", "stacked_bar", "barh") or part_column == spec["x"] and kind != "pie":
             return {}
         total_filter = spec.get("total")
+        if isinstance(total_filter, str):
+            # a total column: every row of a category states the category's total
+            table_rows = self._selected_rows(spec, doc, path) or []
+            stated = {}
+            for r in table_rows:
+                category = next((c for c, x in raw_x.items() if x == r.get(spec["x"])), None)
+                if r.get(total_filter) is not None:
+                    stated.setdefault(None if kind == "pie" else category, r[total_filter])
+            return stated
         if total_filter is None:
             words = {str(r.get(part_column)) for r in table.rows} & TOTAL_WORDS
             if len(words) != 1:
