@@ -7,6 +7,7 @@ file and line.  Structural checks live in ``validate``.
 """
 from __future__ import annotations
 
+import csv
 import io
 import logging
 from decimal import Decimal, InvalidOperation
@@ -32,8 +33,8 @@ FONT_FILES = {
 
 
 def load_project(root: Path, cache_dir: Path | None = None) -> Project:
-    """Load everything; with ``cache_dir``, CSV tables parsed before are read from there
-    (keyed by the file's bytes and its declaration), so a warm build does not import pandas."""
+    """Load everything.  ``cache_dir`` is ignored: the CSVs are read every time (a few ms for
+    the shipped ten), so no parsed tables are kept between builds."""
     root = Path(root).resolve()
     problems: list[Problem] = []
     if not (root / "chapters").is_dir():
@@ -67,7 +68,7 @@ def load_project(root: Path, cache_dir: Path | None = None) -> Project:
     tables: dict[str, DataTable] = {}
     rules: list[Rule] = []
     if tables_doc is not None:
-        tables, rules = _load_tables(root, tables_doc, problems, cache_dir)
+        tables, rules = _load_tables(root, tables_doc, problems)
 
     fonts = {}
     for role, name in FONT_FILES.items():
@@ -374,8 +375,7 @@ def _decode(raw: bytes, rel: str) -> str:
 COLUMN_TYPES = ("string", "integer", "number")
 
 
-def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem],
-                 cache_dir: Path | None = None) -> tuple[dict[str, DataTable], list[Rule]]:
+def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem]) -> tuple[dict[str, DataTable], list[Rule]]:
     """The resources of the data dictionary (a Frictionless Data Package), each read from its CSV."""
     tables: dict[str, DataTable] = {}
     rules: list[Rule] = []
@@ -398,8 +398,7 @@ def _load_tables(root: Path, doc: YamlDoc, problems: list[Problem],
             problems.append(Problem(doc.pos(path + ("path",)), f"{dotted(path)}.path",
                                     f"'{decl['file']}' is outside the data folder"))
             continue
-        table = _load_csv_cached(root, rel, name, decl, doc.pos(path), problems, doc, cache_dir,
-                                 decl_path=path)
+        table = _load_csv(root, rel, name, decl, doc.pos(path), problems, doc, path)
         if table is not None:
             tables[name] = _with_fields(table, resource, doc, path, problems)
     return tables, rules
@@ -477,59 +476,8 @@ def constraint_problems(table: DataTable, col: str, constraints: dict) -> list[P
     return problems
 
 
-# Bump when _load_csv's output changes for the same input: it is part of every table cache key.
-TABLE_CACHE_VERSION = "1"
-
-
-def _load_csv_cached(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
-                     problems: list[Problem], doc: YamlDoc, cache_dir: Path | None,
-                     decl_path: tuple = ()) -> DataTable | None:
-    """_load_csv, remembered by content: only tables that loaded without a problem are cached."""
-    import dataclasses
-    import hashlib
-    import json
-    import pickle
-
-    if cache_dir is None:
-        return _load_csv(root, rel, name, decl, decl_pos, problems, doc, decl_path)
-    try:
-        raw = (root / rel).read_bytes()
-    except OSError:
-        return _load_csv(root, rel, name, decl, decl_pos, problems, doc, decl_path)  # reports the problem
-    declared = {k: v for k, v in decl.items() if k != "rules"}
-    h = hashlib.sha256(raw)
-    h.update(json.dumps([TABLE_CACHE_VERSION, name, rel, declared], sort_keys=True, default=str).encode())
-    cached = Path(cache_dir) / f"{h.hexdigest()[:32]}.table"
-    if cached.is_file():
-        try:
-            table, gb18030 = pickle.loads(cached.read_bytes())
-            if gb18030:
-                log.warning("%s is encoded in GB18030/GBK, not UTF-8; read it as GB18030", rel)
-            return dataclasses.replace(table, decl_pos=decl_pos)  # tables.yaml lines may have moved
-        except Exception:  # a truncated or foreign cache file: read the CSV again
-            pass
-    before = len(problems)
-    table = _load_csv(root, rel, name, decl, decl_pos, problems, doc, decl_path)
-    if table is not None and len(problems) == before:
-        gb18030 = not _is_utf8(raw)
-        from .files import write_cache
-
-        write_cache(cached, pickle.dumps((table, gb18030), protocol=pickle.HIGHEST_PROTOCOL))
-    return table
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
 def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
               problems: list[Problem], doc: YamlDoc, decl_path: tuple = ()) -> DataTable | None:
-    import pandas as pd  # imported here: loading YAML alone should stay cheap
-
     try:
         raw = (root / rel).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
@@ -545,22 +493,25 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
         problems.append(Problem(SourcePos(rel, 1), "", "the file is empty (expected a header row)"))
         return None
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, skipinitialspace=True)
-    except pd.errors.ParserError as e:
-        problems.append(Problem(SourcePos(rel, _parser_error_line(str(e))), "", _parser_error_message(str(e))))
+        records = [r for r in _csv_records(text) if any(cell.strip() for cell in r[2])]  # blank lines skipped
+    except _CsvSyntaxError as e:
+        problems.append(Problem(SourcePos(rel, e.line, e.column), "", e.message))
         return None
+    if not records:
+        problems.append(Problem(SourcePos(rel, 1), "", "the file has no header row (only blank lines)"))
+        return None
+    header_line, _, header_cells = records[0]
+    header = [c.strip() for c in header_cells]
     columns = {str(k): str(v) for k, v in decl.get("columns", {}).items()}
-    header = [str(c).strip() for c in frame.columns]
-    frame.columns = header
     missing = [c for c in columns if c not in header]
     for col in missing:
         hint = _did_you_mean(col, header)
-        problems.append(Problem(SourcePos(rel, 1), f"column '{col}'",
-                                f"missing (declared in data/tables.yaml){hint}; the header has: {', '.join(header)}"))
-    dupes = {c for c in header if header.count(c) > 1}
+        problems.append(Problem(SourcePos(rel, header_line), f"column '{col}'",
+                                f"missing (declared in data/tables.yaml){hint}; the header has: "
+                                f"{', '.join(h for h in header if h)}"))
+    dupes = {c for c in header if c and header.count(c) > 1}
     for col in sorted(dupes):
-        problems.append(Problem(SourcePos(rel, 1), f"column '{col}'", "appears twice in the header"))
+        problems.append(Problem(SourcePos(rel, header_line), f"column '{col}'", "appears twice in the header"))
     if missing or dupes:
         return None
 
@@ -568,17 +519,23 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
     lines: list[int] = []
     key = tuple(decl.get("key") or ())
     seen_keys: dict[tuple, int] = {}
-    for index, record in enumerate(frame.to_dict("records")):
-        line = index + 2  # one header row; blank lines are kept by skip_blank_lines=False
-        if all(str(v).strip() == "" for v in record.values()):
+    for line, last_line, cells in records[1:]:
+        if len(cells) != len(header):
+            problems.append(Problem(SourcePos(rel, line), "", _cell_count_message(len(cells), len(header),
+                                                                                 line, last_line)))
             continue
-        row: dict[str, Any] = {}
-        for col, ctype in columns.items():
-            cell = str(record.get(col, "")).strip()
-            row[col] = _convert(cell, ctype, rel, line, col, problems)
-        for col in header:
-            if col not in row:
-                row[col] = str(record.get(col, "")).strip()
+        record = {}
+        for col, cell in zip(header, cells):
+            if col:
+                record[col] = cell.strip()
+            elif cell.strip():  # Excel leaves trailing commas in a header; a value under one is lost
+                problems.append(Problem(SourcePos(rel, line), "",
+                                        f"'{cell.strip()}' is in a column with no name in the header (line "
+                                        f"{header_line}); name the column or delete the cell"))
+        row: dict[str, Any] = {col: _convert(record[col], ctype, rel, line, col, problems)
+                               for col, ctype in columns.items()}
+        for col, cell in record.items():
+            row.setdefault(col, cell)
         if key and all(k in row for k in key):
             kval = tuple(row[k] for k in key)
             if kval in seen_keys:
@@ -591,6 +548,86 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
         lines.append(line)
     return DataTable(name=name, file=rel, columns=columns, key=key, rows=tuple(rows), lines=tuple(lines),
                      decl_pos=decl_pos, description=str(decl.get("description", "")))
+
+
+class _CsvSyntaxError(Exception):
+    def __init__(self, line: int, column: int | None, message: str):
+        super().__init__(message)
+        self.line, self.column, self.message = line, column, message
+
+
+QUOTE_HINT = 'a quote inside a quoted cell is written twice: ""'
+
+
+def _csv_records(text: str):
+    """Each record of a CSV text as (first line, last line, cells).
+
+    Line numbers are those an editor shows: a quoted cell may hold line breaks, so a
+    record can span several lines (the reader's ``line_num`` counts them).  A quote
+    left open is reported where it was opened, not where the reader gave up.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True)
+    last = 0
+    while True:
+        first = last + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            stop = reader.line_num
+            at_end = "unexpected end of data" in str(e)
+            if at_end or stop > first:
+                line, column = _quote_opened(text, first, stop)
+                if at_end:
+                    message = f"CSV error: the quoted cell that starts here is never closed ({QUOTE_HINT})"
+                else:
+                    message = (f"CSV error: the quoted cell that starts here runs on to line {stop}; "
+                               f"is its closing quote missing? ({QUOTE_HINT})")
+                raise _CsvSyntaxError(line, column, message) from None
+            if "expected after" in str(e):
+                raise _CsvSyntaxError(stop, None, "CSV error: text after the closing quote of a quoted cell "
+                                                  f"(a comma or the end of the line must follow it; {QUOTE_HINT})"
+                                      ) from None
+            raise _CsvSyntaxError(stop, None, f"CSV error: {e}") from None
+        last = reader.line_num
+        yield first, last, cells
+
+
+def _quote_opened(text: str, first: int, stop: int) -> tuple[int, int]:
+    """Line and column of the quote opening the cell that ran on past a line break in the record
+    spanning lines ``first``..``stop`` (the quote still open at the end, if one is)."""
+    lines = io.StringIO(text, newline="").readlines()[first - 1:stop]
+    in_quotes, cell_start = False, True
+    opened = spanning = (first, 1)
+    for number, line in enumerate(lines, first):
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if in_quotes:
+                if c == '"' and line[i + 1:i + 2] == '"':
+                    i += 1  # "" is a quote inside the cell
+                elif c == '"':
+                    in_quotes, cell_start = False, False
+                elif c in "\r\n":
+                    spanning = opened
+            elif c == '"' and cell_start:
+                in_quotes, opened = True, (number, i + 1)
+            elif c in ",\r\n":
+                cell_start = True
+            elif c != " ":
+                cell_start = False
+            i += 1
+    return opened if in_quotes else spanning
+
+
+def _cell_count_message(cells: int, header: int, line: int, last_line: int) -> str:
+    message = f"this row has {cells} cells but the header has {header}"
+    if last_line > line:
+        return f"{message} (the row runs on to line {last_line} inside a quoted cell; is a closing quote missing?)"
+    if cells > header:
+        return f"{message} (a cell holding a comma needs \"double quotes\")"
+    return f"{message} (an empty cell still needs its comma)"
 
 
 # Budgets for a number cell: a whitepaper's figures have a handful of digits; '1e-1000000' would
@@ -642,23 +679,6 @@ def _convert(cell: str, ctype: str, rel: str, line: int, col: str, problems: lis
             return None
         return value
     return cell
-
-
-def _parser_error_line(message: str) -> int:
-    import re
-
-    m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else 1
-
-
-def _parser_error_message(message: str) -> str:
-    import re
-
-    m = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", message)
-    if m:
-        return (f"this row has {m.group(2)} cells but the header has {m.group(1)} "
-                "(a cell holding a comma needs \"double quotes\")")
-    return f"CSV error: {' '.join(message.split())}"
 
 
 def _did_you_mean(word: str, choices) -> str:
