@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Our cold build against the matplotlib + Typst peer pipeline, run alternately in one session.
+
+    pip install -e '.[bench]'
+    python benchmarks/bench_baseline.py --runs 9
+    python benchmarks/bench_baseline.py --runs 9 --before /path/to/older/checkout   # also time another tree
+
+Each round times, as whole fresh processes and in a rotating order:
+- ours, cold: ``python -m pipeline.cli build`` with ``output/.cache`` deleted first
+  (every chart drawn, nothing cached), then ours, warm: the same build again;
+- the peer: ``benchmarks/typst_peer.py run`` (matplotlib draws the same six charts
+  to SVG, Typst sets the same resolved text with the same fonts; see that file);
+- with ``--before DIR``: the cold build of the source tree in DIR (e.g. ``main``).
+Prints medians and the ratio of medians (ours cold / peer). Each variant works
+on its own copy of the project, so the repository's output/ is untouched.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_build import copy_project, machine  # noqa: E402
+
+
+def timed(cmd: list[str], cwd: Path, pythonpath: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--before", type=Path, help="also time the cold build of this source tree (e.g. a main checkout)")
+    args = parser.parse_args()
+    try:
+        import typst  # noqa: F401
+    except ImportError:
+        sys.exit("the peer needs the typst package: pip install -e '.[bench]'")
+    py = sys.executable
+    peer_script = str(ROOT / "benchmarks" / "typst_peer.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ours = copy_project(tmp / "ours")
+        peer = tmp / "peer"
+        subprocess.run([py, peer_script, "prepare", "--project", str(ours), "--out", str(peer)], check=True)
+
+        times: dict[str, list[float]] = {"ours cold": [], "ours warm": [], "peer": []}
+
+        def ours_round() -> None:
+            shutil.rmtree(ours / "output" / ".cache", ignore_errors=True)
+            times["ours cold"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT))
+            times["ours warm"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT))
+
+        def peer_round() -> None:
+            times["peer"].append(timed([py, peer_script, "run", str(peer)], tmp, ROOT))
+
+        rounds = [ours_round, peer_round]
+        if args.before:
+            before = copy_project(tmp / "before")
+            times["before cold"] = []
+
+            def before_round() -> None:
+                shutil.rmtree(before / "output" / ".cache", ignore_errors=True)
+                times["before cold"].append(timed([py, "-m", "pipeline.cli", "build"], before, args.before.resolve()))
+
+            rounds.append(before_round)
+        load = os.getloadavg()[0]
+        for i in range(args.runs + 1):          # round 0 warms the OS file cache and is not counted
+            for step in rounds[i % len(rounds):] + rounds[:i % len(rounds)]:
+                step()
+            if i == 0:
+                for values in times.values():
+                    values.clear()
+        pages = subprocess.run(["pdfinfo", str(peer / "peer.pdf")], capture_output=True, text=True).stdout
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} — {machine()} — load {load:.2f} — {args.runs} runs each")
+    print("| process | median | min | max |")
+    print("|---|---|---|---|")
+    for name, values in times.items():
+        print(f"| {name} | {median[name]:.2f} s | {min(values):.2f} s | {max(values):.2f} s |")
+    print(f"ours cold / peer: {median['ours cold'] / median['peer']:.2f} ×")
+    if args.before:
+        print(f"before cold / peer: {median['before cold'] / median['peer']:.2f} ×")
+    print("peer PDF:", " ".join(line for line in pages.splitlines() if line.startswith("Pages")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
