@@ -11,7 +11,8 @@ Each round times, as whole fresh processes and in a rotating order:
 - the peer: ``benchmarks/typst_peer.py run`` (matplotlib draws the same six charts
   to SVG, Typst sets the same resolved text with the same fonts; see that file);
 - with ``--before DIR``: the cold build of the source tree in DIR (e.g. ``main``).
-Prints medians and the ratio of medians (ours cold / peer). Each variant works
+Prints medians, the ratio of medians (ours cold / peer) and the median of each
+round's ratio (steadier when the machine's load drifts). Each variant works
 on its own copy of the project, so the repository's output/ is untouched.
 """
 from __future__ import annotations
@@ -89,9 +90,11 @@ def main() -> int:
     print("|---|---|---|---|")
     for name, values in times.items():
         print(f"| {name} | {median[name]:.2f} s | {min(values):.2f} s | {max(values):.2f} s |")
-    print(f"ours cold / peer: {median['ours cold'] / median['peer']:.2f} ×")
-    if args.before:
-        print(f"before cold / peer: {median['before cold'] / median['peer']:.2f} ×")
+    for name in ("ours cold", "before cold"):
+        if name in times:
+            paired = statistics.median(a / b for a, b in zip(times[name], times["peer"]))
+            print(f"{name} / peer: {median[name] / median['peer']:.2f} × (ratio of medians); "
+                  f"{paired:.2f} × (median of the rounds' ratios)")
     print("peer PDF:", " ".join(line for line in pages.splitlines() if line.startswith("Pages")))
     return 0
 

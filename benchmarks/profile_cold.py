@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Where a cold full-edition build spends its time, stage by stage (wall clock, no profiler).
+
+    python benchmarks/profile_cold.py --runs 5
+
+Each run is a fresh process that does what ``whitepaper build`` does (the steps of
+``pipeline.build.build`` called one by one, so each can be timed) on a private
+copy of the project with no cache; medians over the runs.  For detail inside a
+stage: ``python -X importtime -m pipeline.cli build`` and
+``python -m cProfile -s cumulative -m pipeline.cli build`` (both with
+``output/.cache`` deleted first).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+START = time.perf_counter()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_run(project: Path) -> dict[str, float]:
+    """The stages of one cold build, in this process (run by the parent in a fresh interpreter)."""
+    marks: dict[str, float] = {}
+    last = START
+
+    def mark(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        marks[name] = now - last
+        last = now
+
+    sys.path.insert(0, str(ROOT))
+    import pipeline.cli  # noqa: F401  (what the command imports before it runs)
+    from pipeline import build as b
+    mark("import pipeline.cli (click, jinja2, jsonschema, yaml)")
+    options = b.Options(project=project)
+    project_data = b.load_project(project, None)
+    mark("load: YAML chapters + CSV tables")
+    problems = b.validate_project(project_data)
+    assert not problems, problems
+    mark("validate (schemas, references, rules)")
+    ed = project_data.edition.data
+    document = b.resolve_document(project_data, b.document_epoch(ed["year"], ed.get("month")))
+    mark("resolve (templates)")
+    from pipeline.typeset import font_coverage
+    coverage = font_coverage(project_data.fonts)
+    mark("ReportLab: import + parse the four TTF fonts")
+    assert not b.glyph_problems(document, coverage, project_data.root)
+    mark("glyph check")
+    from pipeline import charts
+    charts.preload(project_data.fonts["sans"], project_data.fonts["sans-bold"])
+    mark("import matplotlib")
+    figures = document.figures()
+    images, drawn = charts.render_charts([f.chart for f in figures], project_data.fonts["sans"],
+                                         project_data.fonts["sans-bold"], b.cache_dir(options) / "charts")
+    assert drawn == len(figures)
+    mark(f"draw {drawn} charts to SVG")
+    from pipeline.typeset import _svg_drawing, typeset_document
+    for image in images:
+        _svg_drawing(image.path)   # kept in memory for typeset_document below
+    mark("parse the chart SVGs into ReportLab drawings (svglib)")
+    target = project / "output" / "profile.pdf"
+    with open(target, "wb") as out:
+        typeset_document(document, {f.id: img for f, img in zip(figures, images)}, project_data.fonts, out)
+    mark("typeset: lay out and write the PDF")
+    from pipeline import manifest
+    manifest.inputs_hash(project_data, None, document.epoch, b.cache_dir(options) / "fonts")
+    mark("manifest inputs hash (font digests, cold)")
+    return marks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_run(args.child)))
+        return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_build import copy_project, machine
+
+    runs: list[dict[str, float]] = []
+    walls: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        project = copy_project(Path(tmp) / "project")
+        for i in range(args.runs + 1):   # the first run warms the OS file cache; not counted
+            import shutil
+            shutil.rmtree(project / "output", ignore_errors=True)
+            (project / "output").mkdir()
+            start = time.perf_counter()
+            out = subprocess.run([sys.executable, __file__, "--child", str(project)], check=True,
+                                 capture_output=True, text=True).stdout
+            if i:
+                walls.append(time.perf_counter() - start)
+                runs.append(json.loads(out))
+    print(f"{machine()}; medians of {args.runs} fresh processes")
+    print("| stage | median |")
+    print("|---|---|")
+    for name in runs[0]:
+        print(f"| {name} | {statistics.median(r[name] for r in runs) * 1000:.0f} ms |")
+    rest = statistics.median(w - sum(r.values()) for w, r in zip(walls, runs))
+    print(f"| interpreter start-up and exit (the rest) | {rest * 1000:.0f} ms |")
+    print(f"| **whole process (wall)** | **{statistics.median(walls) * 1000:.0f} ms** |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
