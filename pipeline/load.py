@@ -498,7 +498,7 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
         problems.append(Problem(SourcePos(rel, e.line, e.column), "", e.message))
         return None
     if not records:
-        problems.append(Problem(SourcePos(rel, 1), "", "the file has no header row (only blank lines)"))
+        problems.append(Problem(SourcePos(rel, 1), "", "the file has no header row (every line is empty)"))
         return None
     header_line, _, header_cells = records[0]
     header = [c.strip() for c in header_cells]

@@ -6,11 +6,15 @@ an editor would show them, never taken from the loader.
 """
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT
 from pipeline.load import load_project
@@ -151,3 +155,35 @@ def test_reading_the_data_does_not_import_pandas(project):
             f"load_project(Path({str(project)!r})); print('pandas' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+CELL_TEXT = st.text(alphabet=st.sampled_from(['"', ",", "\n", " ", "a", "中", "，", "1"]), max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(CELL_TEXT, CELL_TEXT), min_size=1, max_size=5))
+def test_what_the_csv_writer_writes_is_read_back_at_its_lines(project, cells):
+    """Cells holding quotes, commas and line breaks, written by Python's csv writer, come back
+    (trimmed) with each row's first line counted in the written file."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["order", "title", "doc_number", "year"])
+    starts = []
+    for i, (title, number) in enumerate(cells, 1):
+        starts.append(out.getvalue().count("\n") + 1)
+        writer.writerow([i, title, number, 2000 + i])
+    write(project, POLICIES, out.getvalue())
+    table = load_project(project).tables["policies"]
+    assert [(row["title"], row["doc_number"]) for row in table.rows] == [(t.strip(), n.strip()) for t, n in cells]
+    assert list(table.lines) == starts
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(['"', ",", "\n", "\r", " ", "1", "中", "\x00", "\ufeff"]), max_size=40))
+def test_any_text_in_a_csv_is_loaded_or_answered_with_a_line_in_the_file(project, body):
+    text = write(project, POLICIES, HEADER + body)
+    try:
+        load_project(project)
+    except ContentError as e:
+        lines = len(text.splitlines()) or 1
+        assert all(1 <= p.pos.line <= lines for p in e.problems if p.pos.file == POLICIES), e.problems
