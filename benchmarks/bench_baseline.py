@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,11 +33,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import copy_project, machine  # noqa: E402
 
 
-def timed(cmd: list[str], cwd: Path, pythonpath: Path) -> float:
+CPU: dict[str, list[float]] = {}   # user + system seconds of each timed process, by variant
+
+
+def timed(cmd: list[str], cwd: Path, pythonpath: Path, name: str) -> float:
+    """Wall time of one process; its CPU time goes to CPU[name] (steadier on a busy machine)."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(name, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def main() -> int:
@@ -60,11 +69,11 @@ def main() -> int:
 
         def ours_round() -> None:
             shutil.rmtree(ours / "output" / ".cache", ignore_errors=True)
-            times["ours cold"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT))
-            times["ours warm"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT))
+            times["ours cold"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours cold"))
+            times["ours warm"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours warm"))
 
         def peer_round() -> None:
-            times["peer"].append(timed([py, peer_script, "run", str(peer)], tmp, ROOT))
+            times["peer"].append(timed([py, peer_script, "run", str(peer)], tmp, ROOT, "peer"))
 
         rounds = [ours_round, peer_round]
         if args.before:
@@ -73,28 +82,32 @@ def main() -> int:
 
             def before_round() -> None:
                 shutil.rmtree(before / "output" / ".cache", ignore_errors=True)
-                times["before cold"].append(timed([py, "-m", "pipeline.cli", "build"], before, args.before.resolve()))
+                times["before cold"].append(timed([py, "-m", "pipeline.cli", "build"], before, args.before.resolve(),
+                                                  "before cold"))
 
             rounds.append(before_round)
-        load = os.getloadavg()[0]
+        load = os.getloadavg()[0]   # before the runs; also printed after them
         for i in range(args.runs + 1):          # round 0 warms the OS file cache and is not counted
             for step in rounds[i % len(rounds):] + rounds[:i % len(rounds)]:
                 step()
             if i == 0:
-                for values in times.values():
+                for values in (*times.values(), *CPU.values()):
                     values.clear()
         pages = subprocess.run(["pdfinfo", str(peer / "peer.pdf")], capture_output=True, text=True, check=False).stdout
     median = {name: statistics.median(values) for name, values in times.items()}
-    print(f"{time.strftime('%Y-%m-%d %H:%M')} — {machine()} — load {load:.2f} — {args.runs} runs each")
-    print("| process | median | min | max |")
-    print("|---|---|---|---|")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} — {machine()} — load {load:.2f} → {os.getloadavg()[0]:.2f}"
+          f" — {args.runs} runs each")
+    print("| process | median | min | max | CPU time (median) |")
+    print("|---|---|---|---|---|")
     for name, values in times.items():
-        print(f"| {name} | {median[name]:.2f} s | {min(values):.2f} s | {max(values):.2f} s |")
+        print(f"| {name} | {median[name]:.2f} s | {min(values):.2f} s | {max(values):.2f} s | "
+              f"{statistics.median(CPU[name]):.2f} s |")
     for name in ("ours cold", "before cold"):
         if name in times:
             paired = statistics.median(a / b for a, b in zip(times[name], times["peer"]))
+            cpu = statistics.median(CPU[name]) / statistics.median(CPU["peer"])
             print(f"{name} / peer: {median[name] / median['peer']:.2f} × (ratio of medians); "
-                  f"{paired:.2f} × (median of the rounds' ratios)")
+                  f"{paired:.2f} × (median of the rounds' ratios); {cpu:.2f} × in CPU time")
     print("peer PDF:", " ".join(line for line in pages.splitlines() if line.startswith("Pages")))
     return 0
 
