@@ -62,13 +62,17 @@ def one_run(project: Path) -> dict[str, float]:
                                          project_data.fonts["sans-bold"], b.cache_dir(options) / "charts")
     assert drawn == len(figures)
     mark(f"draw {drawn} charts to SVG")
-    from pipeline.typeset import _svg_drawing, typeset_document
+    from pipeline.cachestore import open_store
+    from pipeline.typeset import typeset_document
+    from pipeline.typeset.figures import chart_drawing
+    drawings = open_store(b.cache_dir(options), "drawings")
     for image in images:
-        _svg_drawing(image.path)   # kept in memory for typeset_document below
+        chart_drawing(image, drawings)   # kept in memory for typeset_document below, and cached as a build does
     mark("parse the chart SVGs into ReportLab drawings (svglib)")
     target = project / "output" / "profile.pdf"
     with open(target, "wb") as out:
-        typeset_document(document, {f.id: img for f, img in zip(figures, images)}, project_data.fonts, out)
+        typeset_document(document, {f.id: img for f, img in zip(figures, images)}, project_data.fonts, out,
+                         b.cache_dir(options))
     mark("typeset: lay out and write the PDF")
     from pipeline import manifest
     manifest.inputs_hash(project_data, None, document.epoch, b.cache_dir(options) / "fonts")

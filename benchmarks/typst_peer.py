@@ -160,15 +160,15 @@ def run(work: Path) -> None:
     fonts = Path(job["fonts"])
     charts = work / "charts"
     shutil.rmtree(charts, ignore_errors=True)   # cold: every chart drawn by matplotlib
-    drawn_dir = work / "drawn"
-    shutil.rmtree(drawn_dir, ignore_errors=True)
+    shutil.rmtree(work / ".cache", ignore_errors=True)
+    drawn_dir = work / ".cache" / "charts"       # pipeline.charts' store (its key file lands in work/)
     specs = [_spec(ChartSpec, c["spec"]) for c in job["charts"]]
     images, drawn = render_charts(specs, fonts / "NotoSansSC-Regular.ttf", fonts / "NotoSansSC-Bold.ttf", drawn_dir)
     assert drawn == len(specs), "the peer must draw every chart"
     charts.mkdir()
     sizes = {}
     for chart, image in zip(job["charts"], images):
-        (charts / f"{chart['id']}.svg").write_bytes(image.path.read_bytes())
+        (charts / f"{chart['id']}.svg").write_bytes(image.svg)
         sizes[chart["id"]] = image.width
     (charts / "sizes.json").write_text(json.dumps(sizes), encoding="utf-8")
 
