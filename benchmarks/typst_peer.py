@@ -25,7 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +117,7 @@ def generate(project_root: Path) -> tuple[str, list[dict]]:
             elif isinstance(block, Heading):
                 lines.append(f"#heading(level: {block.level})[#{typst_string(block.number + block.title)}]")
             elif isinstance(block, Figure):
-                specs.append({"id": block.id, "spec": asdict(block.chart)})
+                specs.append({"id": block.id, "spec": to_json(block.chart)})
                 lines.append(
                     f"#figure(image(\"charts/{block.id}.svg\", width: sizes.at({typst_string(block.id)}) * 1pt),"
                     f" supplement: [图], numbering: _ => {typst_string(block.number)},"
@@ -154,7 +155,6 @@ def run(work: Path) -> None:
 
     sys.path.insert(0, str(ROOT))
     from pipeline.charts import render_charts
-    from pipeline.model import ChartSpec
 
     job = json.loads((work / "charts.json").read_text(encoding="utf-8"))
     fonts = Path(job["fonts"])
@@ -162,7 +162,7 @@ def run(work: Path) -> None:
     shutil.rmtree(charts, ignore_errors=True)   # cold: every chart drawn by matplotlib
     shutil.rmtree(work / ".cache", ignore_errors=True)
     drawn_dir = work / ".cache" / "charts"       # pipeline.charts' store (its key file lands in work/)
-    specs = [_spec(ChartSpec, c["spec"]) for c in job["charts"]]
+    specs = [from_json(c["spec"]) for c in job["charts"]]
     images, drawn = render_charts(specs, fonts / "NotoSansSC-Regular.ttf", fonts / "NotoSansSC-Bold.ttf", drawn_dir)
     assert drawn == len(specs), "the peer must draw every chart"
     charts.mkdir()
@@ -178,11 +178,34 @@ def run(work: Path) -> None:
                   font_paths=[str(fonts)], ignore_system_fonts=True)
 
 
-def _spec(cls, data: dict):
-    """A ChartSpec from its JSON form (lists back to the tuples the dataclass holds)."""
-    def tup(value):
-        return tuple(tup(v) for v in value) if isinstance(value, list) else value
-    return cls(**{k: tup(v) for k, v in data.items()})
+def to_json(value):
+    """A ChartSpec (or anything in it) as JSON: dataclasses named, tuples as lists, Decimals as strings."""
+    if is_dataclass(value):
+        cls = type(value)
+        return {"dataclass": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {f.name: to_json(getattr(value, f.name)) for f in fields(value)}}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    return value
+
+
+def from_json(value):
+    """The inverse of to_json; only dataclasses of our own pipeline package are made."""
+    if isinstance(value, list):
+        return tuple(from_json(v) for v in value)
+    if isinstance(value, dict) and "decimal" in value:
+        return Decimal(value["decimal"])
+    if isinstance(value, dict) and "dataclass" in value:
+        import importlib
+
+        module, name = value["dataclass"].split(":")
+        if module.split(".")[0] != "pipeline":
+            raise ValueError(f"not a pipeline dataclass: {value['dataclass']}")
+        cls = getattr(importlib.import_module(module), name)
+        return cls(**{k: from_json(v) for k, v in value["fields"].items()})
+    return value
 
 
 def main() -> int:
