@@ -3,9 +3,10 @@
 
     python benchmarks/profile_cold.py --runs 5
 
-Each run is a fresh process that does what ``whitepaper build`` does (the steps of
-``pipeline.build.build`` called one by one, so each can be timed) on a private
-copy of the project with no cache; medians over the runs.  For detail inside a
+Each run is a fresh process that does the work of ``whitepaper build`` on a
+private copy of the project with no cache, one stage after another so each can
+be timed (a real build draws the charts in a worker process while it lays out
+the document, so its wall time is less than this sum); medians over the runs.  For detail inside a
 stage: ``python -X importtime -m pipeline.cli build`` and
 ``python -m cProfile -s cumulative -m pipeline.cli build`` (both with
 ``output/.cache`` deleted first).
