@@ -7,7 +7,8 @@
 
 Each round times, as whole fresh processes and in a rotating order:
 - ours, cold: ``python -m pipeline.cli build`` with ``output/.cache`` deleted first
-  (every chart drawn, nothing cached), then ours, warm: the same build again;
+  (every chart drawn, nothing cached), then ours again: the same build with
+  nothing changed (a no-op rebuild; ``bench_iterate.py`` times edits);
 - the peer: ``benchmarks/typst_peer.py run`` (matplotlib draws the same six charts
   to SVG, Typst sets the same resolved text with the same fonts; see that file);
 - with ``--before DIR``: the cold build of the source tree in DIR (e.g. ``main``).
@@ -65,12 +66,12 @@ def main() -> int:
         peer = tmp / "peer"
         subprocess.run([py, peer_script, "prepare", "--project", str(ours), "--out", str(peer)], check=True)
 
-        times: dict[str, list[float]] = {"ours cold": [], "ours warm": [], "peer": []}
+        times: dict[str, list[float]] = {"ours cold": [], "ours again": [], "peer": []}
 
         def ours_round() -> None:
             shutil.rmtree(ours / "output" / ".cache", ignore_errors=True)
             times["ours cold"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours cold"))
-            times["ours warm"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours warm"))
+            times["ours again"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours again"))
 
         def peer_round() -> None:
             times["peer"].append(timed([py, peer_script, "run", str(peer)], tmp, ROOT, "peer"))
