@@ -205,7 +205,7 @@ def check(project: Path) -> None:
     except ContentError as e:
         _report(e)
         sys.exit(EXIT_CONTENT)
-    figures, tables = len(document.figures()), len(document.tables())
+    figures, tables = len(document.listed_figures()), len(document.tables())
     click.echo(f"ok: {len(document.chapters)} chapters, {figures} figures, {tables} tables, {pages} pages")
 
 

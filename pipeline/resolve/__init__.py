@@ -225,7 +225,8 @@ class _Resolver:
                                       doc.pos(path), id=spec.get("id") or ""))
             elif kind == "list":
                 items = [self.paragraph(item, doc, path + ("items", j)) for j, item in enumerate(spec["items"])]
-                if all(items):
+                items = [item for item in items if item is not None]   # an item that prints nothing is left out
+                if items:
                     blocks.append(ListBlock(spec.get("style", "bullet"), tuple(items), doc.pos(path)))
             elif kind == "figure":
                 fig = self.figure(spec, doc, path, numbered)
