@@ -4,27 +4,11 @@ from __future__ import annotations
 
 
 def _wrap(label: str, width: int) -> str:
-    """Break a long Chinese label into balanced lines of at most ``width`` characters,
-    never inside a number or Latin word (国家软件/产业基地, not 国家软件产业基/地)."""
-    import re
+    """Break a long Chinese label into lines of at most ``width`` characters, between words only
+    (集成电路 stays whole, never 集成电/路; see pipeline/words.py), as even as the words allow."""
+    from ..words import wrap_words
 
-    if len(label) <= width:
-        return label
-    tokens = re.findall(r"[A-Za-z0-9.\-%]+|.", label)
-    lines_needed = -(-len(label) // width)
-    per = -(-len(label) // lines_needed)
-    lines, current = [], ""
-    for token in tokens:
-        if current and len(current) + len(token) > per and token not in "，。、；：）》」”":
-            carry = ""
-            while current and current[-1] in "（《「“【":  # an opening mark never ends a line
-                carry, current = current[-1] + carry, current[:-1]
-            if current:
-                lines.append(current)
-            current = carry
-        current += token
-    lines.append(current)
-    return "\n".join(lines)
+    return "\n".join(wrap_words(label, width))
 
 
 def fit_labels(labels, room_chars: int, size: float = 9.0, min_size: float = 5.5) -> tuple[list[str], float]:
