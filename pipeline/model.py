@@ -306,6 +306,10 @@ class Edition:
     chapter_start: str = "run-on"      # body chapters: run-on, new page or odd page
     footnote_numbering: str = "page"   # footnote marks ①②… restart on every page, or on every chapter
     logo: ImageFigure | None = None    # a publisher's logo on the cover
+    # the words of the cover, copyright page, front-matter titles and excerpt pages, final text by key
+    # (pipeline/wording.py has the keys and their defaults); the lists of the front matter, in order
+    wording: dict = field(default_factory=dict, hash=False, compare=False)
+    lists: tuple[str, ...] = ("contents", "figures", "tables")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ files in step with this module).
 """
 from __future__ import annotations
 
+from .wording import LISTS, WORDING
+
 CHART_KINDS = ["pie", "bar", "grouped_bar", "stacked_bar", "barh", "timeline", "line"]
 TABLE_VIEWS = ["city_matrix"]
 EXCERPT_CHAPTER = ["full", "city", "none"]
@@ -203,6 +205,13 @@ EDITION = {
                  "properties": {"file": {"type": "string", "pattern": r"^[^\\]+\.(png|PNG|jpe?g|JPE?G|svg|SVG)$",
                                          "description": "Image file relative to the project folder."},
                                 "width": {**_width, "description": "Printed width (default 30mm)."}}},
+        "wording": {"type": "object", "additionalProperties": False,
+                    "description": "The words of the cover, copyright page, front-matter titles and city excerpt "
+                                   "pages (templates, like chapter text); each key is optional.",
+                    "properties": {key: {"type": "string", "description": about}
+                                   for key, (_, about) in WORDING.items()}},
+        "lists": {"type": "array", "uniqueItems": True, "items": {"enum": list(LISTS)},
+                  "description": "Which lists the front matter has, in order (default: contents, figures, tables)."},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "Edition year."},
         "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
                   "description": "Publication month, or null when unknown."},

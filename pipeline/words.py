@@ -6,8 +6,8 @@ Chinese has no spaces, and a dictionary segmenter is heavy to load and weak on t
 trade report (it cuts 服务外包 into 服务/外/包). Labels are compounds of two-character words, so
 a run of Han characters is read as two-character words from its start, with one-character
 function words (与 和 及 或 的 …) standing alone and an odd character left at the end of a run
-joining the word before it (示范区, 服务业): 国家/软件/与/信息/服务/外包/人才/实训/基地,
-集成/电路. A Latin word or number is one word; a line never starts with a closing mark nor ends
+joining the word before it (示范区, 服务业), and the character right after a number standing alone
+as its unit (2016 年, 4 项): 国家/软件/与/信息/服务/外包/人才/实训/基地, 集成/电路. A Latin word or number is one word; a line never starts with a closing mark nor ends
 with an opening one. Known limit: a three-character word inside a run (示范区城市) can still be
 cut after its second character, but only where no other break gives balanced lines.
 """
@@ -47,13 +47,19 @@ def words(text: str) -> list[str]:
                 segment += ch
         run = ""
 
+    after_number = False
     for token in _TOKEN.findall(text):
         if len(token) == 1 and _is_han(token):
-            run += token
+            if after_number:
+                out.append(token)     # the unit or measure word of a number: 2016 年, 4 项
+            else:
+                run += token
+            after_number = False
             continue
         if run:
             flush_run()
         out.append(token)
+        after_number = token[0].isdigit() or (token.isspace() and after_number)
     if run:
         flush_run()
     return out
@@ -75,10 +81,13 @@ def break_points(text: str) -> list[tuple[int, bool]]:
     out = []
     pos = 0
     parts = words(text)
-    for a, b in zip(parts, parts[1:]):
+    for k, (a, b) in enumerate(zip(parts, parts[1:])):
         pos += len(a)
-        if b[0] in _CLOSING or a[-1] in _OPENING or a.isspace():
+        if b[0] in _CLOSING or a[-1] in _OPENING or b.isspace():
             continue
+        number_before = a[0].isdigit() or (a.isspace() and k > 0 and parts[k - 1][0].isdigit())
+        if number_before and len(b) == 1 and _is_han(b):
+            continue                  # a number keeps its unit (2016 年)
         han_pair = len(a) >= 2 and len(b) >= 2 and _is_han(a[-1]) and _is_han(b[0])
         out.append((pos, not han_pair))
     return out

@@ -83,13 +83,17 @@ def test_every_city_gets_an_excerpt_with_its_profile_and_no_other(cities_build, 
 def test_profile_page_lists_every_designation_in_a_table(cities_build):
     root, outcomes = cities_build
     with pymupdf.open(outcomes["dalian"].pdf) as doc:
-        page = next(p for p in doc if "城市概况：大连" in body_text(p))
+        page = next(p for p in doc if body_text(p).startswith("城市概况：大连"))   # not the 目录's line
         text = body_text(page)
         assert "大连获批 4 项国家级软件与信息服务外包产业载体及人才实训基地称号" in text
         for row in ("国家软件产业基地第 3 个，共 11 个", "国家软件出口基地第 2 个，共 6 个",
                     "中国服务外包基地城市第 1 个，共 14 个", "对日市场"):
             assert row in text.replace("—", "").replace("2008 年 4 月", ""), row
-        assert page.get_label() == "iii"   # front matter, after the cover and the 版权页
+        # front matter: cover, 版权页, 目录, 图目录 and 表目录, then the city, then 前言
+        assert page.get_label() == "v"
+        assert body_text(doc[page.number - 2]).startswith("目录")
+        assert body_text(doc[page.number + 1]).startswith("前言")
+        assert "大连获批的国家级软件与信息服务外包产业载体及人才实训基地" in text     # the table's caption
 
 
 def test_excerpt_rules_national_chapters_in_full_the_rest_about_the_city(excerpt_texts):

@@ -6,6 +6,8 @@ Positions are read back with PyMuPDF; the mark lists and limits come from the ty
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import body_text
@@ -160,7 +162,8 @@ def test_edition_option_starts_chapters_on_a_new_or_odd_page(project, start):
     from pipeline.build import Options, build
 
     edition = project / "chapters" / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + f"chapter_start: {start}\n", encoding="utf-8")
+    edition.write_text(re.sub(r"chapter_start: [a-z -]+?(?=\s*#|\n)", f"chapter_start: {start}",
+                              edition.read_text(encoding="utf-8")), encoding="utf-8")
     result = build(Options(project=project))
     headings = chapter_heading_positions(result.pdf)
     assert len(headings) == 10
@@ -242,3 +245,131 @@ def test_floats_never_precede_their_mention_and_text_flows_past_them(edition, bu
                 floated.append(caption)
     # at least one float did not fit where it came: the text after it went on filling the page
     assert floated
+
+
+# ---------------------------------------------------------------- words: labels, headers, the cover
+
+# breaks a line must never make: inside a two-character word, and the ones the issue saw
+# (服务外/包, 示范/基地, 实/训, 集成电/路); 服务/外包 is between two words and allowed
+CUTS = ["服务外/包", "示范/基地", "实/训", "集成电/路", "集成/电路", "基/地", "软/件", "产/业", "城/市", "出/口",
+        "外/包", "服/务", "示/范", "人/才"]
+
+
+def _cut_words(lines: list[str]) -> list[str]:
+    """The forbidden CUTS that a break between two of these lines makes."""
+    cut = []
+    for a, b in zip(lines, lines[1:]):
+        cut += [c for c in CUTS if a.endswith(c.split("/")[0]) and b.startswith(c.split("/")[1])]
+    return cut
+
+
+@pytest.mark.parametrize("label, width, expected", [
+    ("国家软件与信息服务外包人才实训基地", 7, ["国家软件与", "信息服务外包", "人才实训基地"]),
+    ("中国服务外包示范基地", 7, ["中国服务", "外包示范基地"]),
+    ("鼓励软件产业和集成电路产业发展的若干政策", 14, ["鼓励软件产业和", "集成电路产业发展的若干政策"]),
+    ("振兴软件产业行动纲要（2002-2005）", 12, ["振兴软件产业行动纲要", "（2002-2005）"]),
+    ("2016 年服务外包产业运行简报", 10, ["2016 年", "服务外包产业运行简报"]),
+])
+def test_labels_break_between_words(label, width, expected):
+    from pipeline.words import wrap_words
+
+    assert wrap_words(label, width) == expected
+
+
+def _header_lines(pdf_path, page_filter) -> list[list[str]]:
+    """Lines of bold Hei 7.5–9 pt text (table header cells), grouped into cells by their x position."""
+    import pymupdf
+
+    cells: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    with pymupdf.open(pdf_path) as doc:
+        for page in doc:
+            if not page_filter(page):
+                continue
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", []):
+                    span = line["spans"][0]
+                    if "Sans" in span["font"] and "Bold" in span["font"] and 7.4 <= span["size"] <= 9.1:
+                        x = round((line["bbox"][0] + line["bbox"][2]) / 2 / 4)
+                        text = "".join(s["text"] for s in line["spans"])
+                        cells.setdefault((page.number, x), []).append((line["bbox"][1], text))
+    return [[t for _, t in sorted(lines)] for lines in cells.values()]
+
+
+def test_table_header_cells_break_only_between_words(edition, cities_build):
+    pdfs = [edition[0].pdf, cities_build[1]["dalian"].pdf, cities_build[1]["suzhou"].pdf]
+    broken = 0
+    for pdf_path in pdfs:
+        for lines in _header_lines(pdf_path, lambda page: page.get_label().isdigit() or "摘编" in page.get_text()):
+            assert not _cut_words(lines), (pdf_path.name, lines)
+            broken += len(lines) > 1
+    assert broken >= 3      # long headers (国家软件产业基地 …) do take two lines
+
+
+def test_tables_are_three_line_tables(edition):
+    """三线表: heavy rules above and below, a thin one under the header, nothing vertical, no fills."""
+    import pymupdf
+
+    with pymupdf.open(edition[0].pdf) as doc:
+        page = next(p for p in doc if p.get_label().isdigit() and "表 5-1\u3000" in body_text(p))
+        rules = [d for d in page.get_drawings() if d["rect"].width > 200 and d["rect"].height < 2]
+        widths = sorted({round(d["width"], 1) for d in rules if d.get("width")})
+        assert len(rules) >= 3 and widths[0] < 0.8 and widths[-1] >= 1.0, widths
+        table_top = min(d["rect"].y0 for d in rules)
+        table_bottom = max(d["rect"].y1 for d in rules)
+        inside = [d for d in page.get_drawings() if table_top - 1 <= d["rect"].y0 and d["rect"].y1 <= table_bottom + 1]
+        assert not [d for d in inside if d.get("fill") is not None and d["rect"].width > 20], "a tinted cell or band"
+        assert not [d for d in inside if d["rect"].width < 1 and d["rect"].height > 5], "a vertical rule"
+
+
+def test_every_table_has_a_caption_the_city_profile_too(cities_build):
+    import pymupdf
+
+    for city, outcome in cities_build[1].items():
+        with pymupdf.open(outcome.pdf) as doc:
+            profile = next(p for p in doc if body_text(p).startswith("城市概况："))
+            text = body_text(profile)
+            if "载体类别" in text:              # the city holds something: its table is captioned above it
+                assert text.index("获批的国家级") < text.index("载体类别"), city
+
+
+def test_an_unknown_title_breaks_between_words_on_the_cover(tmp_path):
+    from conftest import copy_bulletin
+    import pymupdf
+
+    from pipeline.build import Options, build
+
+    root = copy_bulletin(tmp_path / "b")
+    edition = root / "chapters" / "edition.yaml"
+    text = edition.read_text(encoding="utf-8")
+    title = "2016 年服务外包产业运行简报与重点城市发展监测年度报告"
+    text = re.sub(r"(?m)^cover_title:.*\n", "", text).replace("title: 2016 年服务外包产业运行简报", f"title: {title}", 1)
+    edition.write_text(text, encoding="utf-8")
+    result = build(Options(project=root))
+    with pymupdf.open(result.pdf) as doc:
+        lines = [l for l in (line.text for line in pdf_lines(result.pdf) if line.page == 0) if l and l in title]
+    assert "".join(lines) == title and len(lines) >= 2, lines
+    assert not _cut_words(lines) and not any(a.endswith(("服务外", "年服")) for a in lines), lines
+
+
+def test_chart_category_labels_break_between_words(edition, cities_build):
+    """Chart text (Hei, at most 9 pt) read back from the figure pages, grouped by column: no forbidden cut."""
+    import pymupdf
+
+    groups_seen = 0
+    for pdf_path in (edition[0].pdf, cities_build[1]["dalian"].pdf):
+        with pymupdf.open(pdf_path) as doc:
+            for page in doc:
+                if not (page.get_label().isdigit() and "资料来源" in page.get_text()):
+                    continue
+                columns: dict[int, list[tuple[float, str]]] = {}
+                for block in page.get_text("dict")["blocks"]:
+                    for line in block.get("lines", []):
+                        span = line["spans"][0]
+                        if "Sans" in span["font"] and span["size"] <= 9.1:
+                            x = round((line["bbox"][0] + line["bbox"][2]) / 2)
+                            columns.setdefault(x, []).append((line["bbox"][1], "".join(s["text"] for s in line["spans"])))
+                for lines in columns.values():
+                    texts = [t for _, t in sorted(lines)]
+                    groups_seen += len(texts) > 1
+                    assert not _cut_words(texts), (pdf_path.name, page.get_label(), texts)
+    assert groups_seen >= 3       # wrapped labels were found and checked

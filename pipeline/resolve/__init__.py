@@ -188,6 +188,7 @@ class _Resolver:
         profile = None
         if self.city is not None:
             edition, profile = self._excerpt_edition(edition)
+        edition = self._with_wording(edition, profile)
         if edition.cover_title and "".join(edition.cover_title) != edition.title:
             self.problems.append(Problem(ed.pos(("cover_title",)), "cover_title",
                                          f"the cover lines joined ('{''.join(edition.cover_title)}') must equal "
@@ -562,14 +563,40 @@ class _Resolver:
         return header, body, tuple(False for _ in header)
 
     # -- per-city excerpts
+    def _with_wording(self, edition: Edition, profile: CityProfile | None) -> Edition:
+        """The edition's ``wording:`` (or the defaults of pipeline/wording.py) rendered, and its ``lists``."""
+        from dataclasses import replace
+
+        from ..wording import LISTS, WORDING
+
+        ed = self.project.edition
+        given = ed.data.get("wording") or {}
+        if profile is not None:
+            self.context.update(city=profile.name, designations=len(profile.designations))
+        self.context["edition"].setdefault("guidance", "")
+        wording = {}
+        for key, (default, _) in WORDING.items():
+            if profile is None and key.startswith(("excerpt_", "profile_")):
+                wording[key] = ""         # a city's words: only in its excerpt
+                continue
+            path = ("wording", key) if key in given else ("title",)
+            source = given.get(key, default)
+            wording[key] = self.plain(source, ed, path) if source else ""
+        lists = tuple(ed.data["lists"]) if "lists" in ed.data else LISTS
+        return replace(edition, wording=wording, lists=lists)
+
     def _excerpt_edition(self, edition: Edition) -> tuple[Edition, CityProfile]:
-        """The cover and running header name the city: 2008 年…白皮书 · 大连摘编."""
+        """The cover and running header name the city: …白皮书 · 大连摘编 (wording ``excerpt_tag``)."""
         from dataclasses import replace
 
         from ..cities import city_profiles
+        from ..wording import WORDING
 
         profile = city_profiles(self.project)[self.city]
-        tag = f"{profile.name}摘编"
+        self.context.update(city=profile.name, designations=len(profile.designations))
+        ed = self.project.edition
+        given = (ed.data.get("wording") or {}).get("excerpt_tag")
+        tag = self.plain(given or WORDING["excerpt_tag"][0], ed, ("wording", "excerpt_tag") if given else ("title",))
         subtitle = f"{edition.subtitle}\u3000{tag}" if edition.subtitle else tag
         return replace(edition, subtitle=subtitle, short_title=f"{edition.short_title} · {tag}"), profile
 

@@ -49,8 +49,8 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
         self.addPageTemplates([
             PageTemplate("cover", [frame], onPageEnd=self._cover),
             PageTemplate("plain", [frame]),   # the copyright page: no header, no folio
-            PageTemplate("front", [frame], onPageEnd=self._furniture),
-            PageTemplate("body", [frame], onPageEnd=self._furniture),
+            PageTemplate("front", [frame], onPage=self._page_begins, onPageEnd=self._furniture),
+            PageTemplate("body", [frame], onPage=self._page_begins, onPageEnd=self._furniture),
         ])
 
     def handle_flowable(self, flowables):
@@ -71,16 +71,20 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
         canvas.rect(0, PAGE_H - 99 * mm, PAGE_W, 4 * mm, stroke=0, fill=1)
         canvas.setFillColor(colors.white)
         canvas.setFont(SANS, 13)
-        if ed.guidance:
-            canvas.drawString(MARGIN_X, PAGE_H - 30 * mm, f"{ed.guidance}\u3000指导")
+        if ed.guidance and ed.wording.get("cover_guidance"):
+            canvas.drawString(MARGIN_X, PAGE_H - 30 * mm, ed.wording["cover_guidance"])
         canvas.setFillColor(colors.HexColor("#dbe5f1"))
         canvas.setFont(SANS_BOLD, 64)
         canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 80 * mm, str(ed.year))
         # the title, broken by our own line breaker
         title_style = TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=26, leading=40, indent_em=0,
                                 justify=False, color=NAVY)
-        # the edition may say where the title breaks (cover_title); else our line breaker decides
-        lines = ed.cover_title or (ed.title,)
+        # the edition may say where the title breaks (cover_title); else it breaks between words
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        from ..words import wrap_words
+
+        lines = ed.cover_title or tuple(wrap_words(ed.title, TEXT_W, lambda t: stringWidth(t, SANS_BOLD, 26)))
         h = 0.0
         for line in lines:
             title = CJKParagraph((TextRun(line),), title_style)
@@ -113,6 +117,9 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
         canvas.restoreState()
 
     # -- header and footer
+    def _page_begins(self, canvas, doc):
+        self.state.page_begins()
+
     def _furniture(self, canvas, doc):
         self.state.footnotes.end_page(canvas, doc.frame)
         page = canvas.getPageNumber()
@@ -122,9 +129,9 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
         top = PAGE_H - MARGIN_TOP + 8 * mm
         short_title = self.document.edition.short_title
         canvas.drawString(MARGIN_X, top + 2, short_title)
-        if self.state.running_title:
+        if self.state.head_title():
             room = TEXT_W - pdfmetrics.stringWidth(short_title, SERIF, 9) - 2 * 9
-            canvas.drawRightString(PAGE_W - MARGIN_X, top + 2, _shortened(self.state.running_title, room, SERIF, 9))
+            canvas.drawRightString(PAGE_W - MARGIN_X, top + 2, _shortened(self.state.head_title(), room, SERIF, 9))
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN_X, top - 2, PAGE_W - MARGIN_X, top - 2)

@@ -29,6 +29,10 @@ class LayoutState:
     pages: dict[str, int] = field(default_factory=dict)
     body_start: int | None = None
     running_title: str = ""
+    # the running head shows the title in force at the top of the page, and none on a page that
+    # opens with its own chapter or front-matter title (it would only repeat it)
+    top_title: str = ""
+    opens_with_title: bool = False
     deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
     drawing_cache: "CacheStore | None" = None   # where parsed charts are kept between builds
     charts: list[tuple[str, "FigureBlock"]] = field(default_factory=list)
@@ -80,6 +84,20 @@ class LayoutState:
         def draw(canvas, x, y, width, run):
             draw_mark(canvas, x, y, width, run, self.footnotes.number(note))
         return draw
+
+    def page_begins(self) -> None:
+        self.top_title = self.running_title
+        self.opens_with_title = False
+
+    def title_drawn(self, title: str, at_top: bool) -> None:
+        """A chapter or front-matter title was set: it is the running title from here on."""
+        self.running_title = title
+        if at_top:
+            self.top_title = title
+            self.opens_with_title = True
+
+    def head_title(self) -> str:
+        return "" if self.opens_with_title else self.top_title
 
     def record(self, key: str, page: int) -> None:
         self.pages.setdefault(key, page)

@@ -44,61 +44,70 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
     # the cover is drawn by its page template; the copyright page (verso) carries no header or folio
     story: list = [NextPageTemplate("plain"), PageBreak(), NextPageTemplate("front")]
 
-    # copyright page (版权页): text at the foot of the page
+    # copyright page (版权页): text at the foot of the page, in the edition's words
+    words = ed.wording
     story.append(Spacer(1, TEXT_H * 0.55))
     title = f"{ed.title} · {ed.subtitle}" if document.city_profile is not None else ed.title
-    info = [f"书\u3000\u3000名：{title}"]
-    info.append(f"编写单位：{ed.publisher}")
-    for name in ed.co_publishers:
-        info.append(f"\u3000\u3000\u3000\u3000\u3000{name}")
+    labels = [words["title_label"], words["publisher_label"], words["guidance_label"], words["edition_label"]]
+    hang = "\u3000" * (max(len(label) for label in labels) + 1)   # co-publishers line up under the first
+    info = [f"{words['title_label']}：{title}", f"{words['publisher_label']}：{ed.publisher}"]
+    info += [f"{hang}{name}" for name in ed.co_publishers]
     if ed.guidance:
-        info.append(f"指导单位：{ed.guidance}")
-    info.append(f"版\u3000\u3000次：{ed.year} 年版")
+        info.append(f"{words['guidance_label']}：{ed.guidance}")
+    info.append(f"{words['edition_label']}：{words['edition_line']}")
     for line in info:
         story.append(CJKParagraph((TextRun(line),), TextStyle(size=9.5, leading=17, indent_em=0, justify=False)))
     if ed.copyright:
         story.append(Spacer(1, 14))
-        story.append(CJKParagraph((TextRun("版权声明"),), TextStyle(font=SANS_BOLD, bold_font=SANS_BOLD, size=10,
-                                                                   leading=18, indent_em=0, justify=False)))
+        story.append(CJKParagraph((TextRun(words["notice_title"]),), TextStyle(
+            font=SANS_BOLD, bold_font=SANS_BOLD, size=10, leading=18, indent_em=0, justify=False)))
         story.append(CJKParagraph((TextRun(ed.copyright),), SMALL))
     story.append(PageBreak())
 
     front = [c for c in document.chapters if c.front_matter]
     body = [c for c in document.chapters if not c.front_matter]
+    excerpt = document.city_profile is not None
 
     profile_entries = []
-    if document.city_profile is not None:
-        # a per-city excerpt opens with the city: what it holds, then the national context
-        profile_chapter = _profile_chapter(document.city_profile)
-        story.extend(_city_profile_flowables(document, profile_chapter, state))
-        story.append(PageBreak())
+    profile: list = []
+    if excerpt:
+        # a per-city excerpt: 目录 first, then the city (what it holds), then 前言 and the national context
+        profile_chapter = _profile_chapter(document.city_profile, words["profile_title"])
+        profile = _city_profile_flowables(document, profile_chapter, state) + [PageBreak()]
         profile_entries = [TocEntry(0, profile_chapter.title, CITY_PROFILE_KEY)]
-
+    preface: list = []
     for chapter in front:
-        story.extend(_chapter_flowables(chapter, images, state, body_style))
-        story.append(PageBreak())
+        preface += _chapter_flowables(chapter, images, state, body_style) + [PageBreak()]
 
-    # 目录
+    # 目录, 图目录, 表目录: those the edition lists, with its titles
+    lists: list = []
     entries = profile_entries + [TocEntry(0, c.title, _chapter_key(c)) for c in front]
     for c in body:
         entries.append(TocEntry(0, f"{c.label}{c.title}", _chapter_key(c)))
         for b in c.blocks:
             if isinstance(b, Heading):
                 entries.append(TocEntry(1, f"{b.number}{b.title}", _heading_key(c, b)))
-    story += [RunningTitle("目录", state), Anchor("toc", "目录", state), PageTitle("目\u3000\u3000录"),
-              TocList(entries, state), PageBreak()]
-    figures = document.listed_figures()
-    tables = document.tables()
-    if figures or tables:
-        story += [RunningTitle("图表目录", state)]
-        if figures:
-            story += [Anchor("lof", "图目录", state), PageTitle("图目录"),
-                      TocList([TocEntry(1, f"图 {f.number}\u3000{f.title}", f"fig-{f.id}") for f in figures],
-                              state, size=10.5, leading=20)]
-        if tables:
-            story += [Spacer(1, 12), Anchor("lot", "表目录", state), PageTitle("表目录"),
-                      TocList([TocEntry(1, f"表 {t.number}\u3000{t.title}", f"tab-{t.id}") for t in tables],
-                              state, size=10.5, leading=20)]
+    if "contents" in ed.lists:
+        lists += [RunningTitle(words["contents"], state), Anchor("toc", words["contents"], state),
+                  PageTitle(words["contents"], state), TocList(entries, state), PageBreak()]
+    figure_entries = [TocEntry(2, f"图 {f.number}\u3000{f.title}", f"fig-{f.id}") for f in document.listed_figures()
+                      ] if "figures" in ed.lists else []
+    table_entries = [TocEntry(2, f"表 {t.number}\u3000{t.title}", f"tab-{t.id}") for t in document.tables()
+                     ] if "tables" in ed.lists else []
+    if figure_entries or table_entries:
+        lists += [RunningTitle(" · ".join(words[k] for k, e in (("figures", figure_entries), ("tables", table_entries))
+                                          if e), state)]
+        for key, anchor, entries_ in (("figures", "lof", figure_entries), ("tables", "lot", table_entries)):
+            if entries_:
+                if lists and isinstance(lists[-1], TocList):
+                    lists.append(Spacer(1, 12))
+                lists += [Anchor(anchor, words[key], state), PageTitle(words[key], state), TocList(entries_, state)]
+        lists.append(PageBreak())
+    if lists and isinstance(lists[-1], PageBreak):
+        lists.pop()
+    story += (lists + [PageBreak()] if lists else []) + profile + preface if excerpt else preface + lists
+    if story and isinstance(story[-1], PageBreak):
+        story.pop()
     story += [NextPageTemplate("body"), OddPageBreak() if ed.chapter_start == "odd page" else PageBreak(),
               BodyStart(state)]
 
@@ -115,31 +124,28 @@ def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: Lay
 CITY_PROFILE_KEY = "city-profile"   # its own bookmark: ch-0 is the 前言
 
 
-def _profile_chapter(profile) -> ResolvedChapter:
+def _profile_chapter(profile, title: str) -> ResolvedChapter:
     from ..model import SourcePos
 
-    return ResolvedChapter(number=0, label="", title=f"城市概况：{profile.name}", blocks=(),
+    return ResolvedChapter(number=0, label="", title=title, blocks=(),
                            pos=SourcePos("data/cities.csv"), front_matter=True)
 
 
 def _city_profile_flowables(document: ResolvedDocument, chapter: ResolvedChapter, state: LayoutState) -> list:
+    """The city's page: its title, a lead, the captioned table of what it holds, a note (all in the edition's words)."""
     profile = document.city_profile
-    ed = document.edition
+    words = document.edition.wording
     out: list = [ChapterHeading(chapter, CITY_PROFILE_KEY, state)]
-    n = len(profile.designations)
-    if n:
-        lead = (f"{profile.name}获批 {n} 项国家级软件与信息服务外包产业载体及人才实训基地称号"
-                f"（截至本白皮书发布）：")
-    else:
-        lead = f"截至本白皮书发布，{profile.name}尚无国家级软件与信息服务外包产业载体或人才实训基地称号。"
-    out.append(CJKParagraph((TextRun(lead),), BODY))
-    if n:
-        out.append(CityProfileTable(profile))
-        out.append(CJKParagraph((TextRun(f"资料来源：{ed.publisher}"),), SOURCE_NOTE))
-    out.append(Spacer(1, 12))
-    note = (f"本摘编选自《{ed.title}》，收录全书的全国性背景章节，以及其余章节中与{profile.name}有关的段落、"
-            f"表格和图；表中只列{profile.name}一行，图中突出显示{profile.name}。图表编号与全本一致。")
-    out.append(CJKParagraph((TextRun(note),), SMALL))
+    lead = words["profile_lead"] if profile.designations else words["profile_lead_none"]
+    if lead:
+        out.append(CJKParagraph((TextRun(lead),), BODY))
+    if profile.designations:
+        out.append(CityProfileTable(profile, words["profile_table"]))
+        if words["profile_source"]:
+            out.append(CJKParagraph((TextRun(f"资料来源：{words['profile_source']}"),), SOURCE_NOTE))
+    if words["excerpt_note"]:
+        out.append(Spacer(1, 12))
+        out.append(CJKParagraph((TextRun(words["excerpt_note"]),), SMALL))
     return out
 
 

@@ -22,6 +22,15 @@ def _heading_lines(title: str, size: float, width: float, color, centred: bool) 
     return lines
 
 
+CHAPTER_SIZE = 16.0
+
+
+def _at_top(flowable: Flowable) -> bool:
+    """Whether the flowable being drawn opens its page (nothing drawn above it in the frame)."""
+    frame = getattr(flowable, "_frame", None)
+    return bool(frame is not None and frame._atTop)
+
+
 class ChapterHeading(Flowable):
     """一、标题: Hei bold, with a bookmark, an outline entry and a TOC record."""
 
@@ -31,7 +40,7 @@ class ChapterHeading(Flowable):
         self.key = key
         self.state = state
         self.level = level
-        self.size = 16.0
+        self.size = CHAPTER_SIZE
         # chapters run on: generous space above (dropped at a page top), kept with two lines of text
         self.spaceBefore = 3 * LEADING
         self.keep_lines = 2 * LEADING
@@ -60,7 +69,7 @@ class ChapterHeading(Flowable):
         c.bookmarkPage(self.key)
         c.addOutlineEntry(title, self.key, level=self.level, closed=False)
         self.state.record(self.key, c.getPageNumber())
-        self.state.running_title = title
+        self.state.title_drawn(title, _at_top(self))
         self.state.footnotes.new_chapter()
 
 
@@ -126,6 +135,8 @@ class RunningTitle(Flowable):
 
     def draw(self):
         self.state.running_title = self.title
+        if _at_top(self):
+            self.state.top_title = self.title
 
 
 class BodyStart(Flowable):
@@ -143,20 +154,25 @@ class BodyStart(Flowable):
 
 
 class PageTitle(Flowable):
-    """A centred front-matter title such as 目  录."""
+    """A centred front-matter title such as 目录: set exactly like the 前言's heading (size, rule, spacing)."""
 
-    def __init__(self, title: str, size: float = 18):
+    def __init__(self, title: str, state: "LayoutState | None" = None):
         super().__init__()
-        self.title, self.size = title, size
-        self.spaceAfter = 16
+        self.title, self.size, self.state = title, CHAPTER_SIZE, state
+        self.spaceAfter = 14
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
-        self.height = self.size * 2
+        self.height = self.size * 2.2
         return self.width, self.height
 
     def draw(self):
         c = self.canv
         c.setFont(SANS_BOLD, self.size)
         c.setFillColor(NAVY)
-        c.drawCentredString(self.width / 2, self.size * 0.6, self.title)
+        c.drawCentredString(self.width / 2, self.size * 0.7, self.title)
+        if self.state is not None:
+            self.state.title_drawn(self.title, _at_top(self))
+        c.setStrokeColor(NAVY)
+        c.setLineWidth(1.2)
+        c.line(0, 0, self.width, 0)

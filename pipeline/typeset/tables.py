@@ -5,6 +5,7 @@ import bisect
 from dataclasses import replace
 
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Table, TableStyle
 
 from ..model import TableBlock, TextRun
@@ -31,23 +32,89 @@ def _text_ems(text: str) -> float:
     return sum(0.5 if ch.isascii() else 1.0 for ch in text)
 
 
+HEAVY_RULE, THIN_RULE = 1.2, 0.5      # pt: the 三线表's top and bottom rules, the rule under the header
+HEAD_SIZES = (9.0, 8.5, 8.0, 7.5)    # header type shrinks through these before a column gets too narrow
+
+
+def _head_style(size: float) -> TextStyle:
+    return TextStyle(font=SANS, bold_font=SANS_BOLD, size=size, leading=size + 3, indent_em=0, justify=False,
+                     align="center")
+
+
+def header_cell(text: str, width: float, size: float) -> Flowable:
+    """A header cell broken between words only (服务外包 / 示范基地, never 服务外/包), one paragraph a line."""
+    from ..words import wrap_words
+
+    lines = wrap_words(text, width, measure=lambda t: stringWidth(t, SANS_BOLD, size))
+    return _Stack([CJKParagraph((TextRun(line, bold=True),), _head_style(size)) for line in lines])
+
+
+class _Stack(Flowable):
+    """Paragraphs one under the other, as one table cell."""
+
+    def __init__(self, parts: list):
+        super().__init__()
+        self.parts = parts
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = sum(p.wrap(availWidth, availHeight)[1] for p in self.parts)
+        return self.width, self.height
+
+    def draw(self):
+        y = self.height
+        for p in self.parts:
+            y -= p.height
+            p.drawOn(self.canv, 0, y)
+
+
+def column_widths(header: list[str], columns: list[list[str]], width: float, pad: float) -> tuple[list[float], float]:
+    """Column widths and the header type size, from the header and the content together.
+
+    A column needs its widest body cell (up to 18 characters; longer text wraps) and its header set
+    in at most two lines broken between words; if the needs do not fit the header type shrinks. What
+    is left goes first to headers that would then fit on one line, the rest in proportion."""
+    from ..words import wrap_words
+
+    body = [min(18 * 9.0, max([stringWidth(c, SERIF, 9.0) for c in column] + [18.0])) for column in columns]
+    for size in HEAD_SIZES:
+        measure = (lambda t, size=size: stringWidth(t, SANS_BOLD, size))
+        one_line = [measure(h) for h in header]
+        two_lines = [max(measure(line) for line in wrap_words(h, measure(h) / 2 + size * 2, measure)) for h in header]
+        need = [max(b, h) + 2 * pad + 1 for b, h in zip(body, two_lines)]
+        if sum(need) <= width or size == HEAD_SIZES[-1]:
+            break
+    spare = width - sum(need)
+    if spare > 0:
+        want = [max(b, h) + 2 * pad + 1 for b, h in zip(body, one_line)]
+        extra = [w - n for w, n in zip(want, need)]
+        total = sum(extra)
+        if total > 0:
+            give = min(1.0, spare / total)
+            need = [n + e * give for n, e in zip(need, extra)]
+            spare -= total * give
+    if spare > 0:
+        need = [n + spare * n / sum(need) for n in need]
+    elif spare < 0:                   # even the smallest header type does not fit: scale down
+        need = [n * width / sum(need) for n in need]
+    return need, size
+
+
 def ruled_table(rows: list[list], col_widths: list[float], padding: tuple[float, float]) -> Table:
-    """The house table: three rules (三线表: heavy top and bottom, light under the header),
-    a tinted header row repeated on every page, banded body rows; padding is (vertical, horizontal)."""
+    """The house table, a 三线表: a heavy rule above and below, a thin one under the header row (repeated
+    on every page), no vertical rules, no tint, no bands; padding is (vertical, horizontal)."""
     vertical, horizontal = padding
     grid = Table(rows, colWidths=col_widths, repeatRows=1)
     grid.setStyle(TableStyle([
-        ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-        ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ("LINEABOVE", (0, 0), (-1, 0), HEAVY_RULE, colors.black),
+        ("LINEBELOW", (0, 0), (-1, 0), THIN_RULE, colors.black),
+        ("LINEBELOW", (0, -1), (-1, -1), HEAVY_RULE, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("FONTNAME", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica (unembedded)
         ("TOPPADDING", (0, 0), (-1, -1), vertical),
         ("BOTTOMPADDING", (0, 0), (-1, -1), vertical),
         ("LEFTPADDING", (0, 0), (-1, -1), horizontal),
         ("RIGHTPADDING", (0, 0), (-1, -1), horizontal),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f8fb")]),
     ]))
     return grid
 
@@ -94,20 +161,16 @@ class _TableLayout:
         if self.width == width:
             return
         table = self.table
-        # Column widths follow the content (all rows, not just this page's, so a 续表 keeps
-        # the same columns): the widest body cell, up to 18 characters, or half the header
-        # (a header may take two lines), plus one character for the cell padding.
+        # Column widths follow the header and the content (all rows, not just this page's, so a
+        # 续表 keeps the same columns)
         columns = list(zip(table.header, *table.rows))
-        weights = [1 + min(18, max(_text_ems(column[0]) / 2, *(_text_ems(c) for c in column[1:]), 2))
-                   for column in columns]
-        self.col_widths = [width * w / sum(weights) for w in weights]
+        self.col_widths, head_size = column_widths(list(table.header), [list(c[1:]) for c in columns], width,
+                                                   pad=CELL_PADDING[1])
         # numbers flush right (digits line up); other columns centred when all their cells are short,
         # else flush left (one alignment a column)
         styles = [CELL_RIGHT if table.numeric[i] else CELL if max(_text_ems(c) for c in column[1:] or ("",)) <= 8
                   else CELL_LEFT for i, column in enumerate(columns)]
-        head_style = TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12, indent_em=0, justify=False,
-                               align="center")
-        self.head = [CJKParagraph((TextRun(h, bold=True),), head_style) for h in table.header]
+        self.head = [header_cell(h, w - 2 * CELL_PADDING[1], head_size) for h, w in zip(table.header, self.col_widths)]
         self.body = [[CJKParagraph((TextRun(v, bold=n in table.total_rows),), styles[i]) for i, v in enumerate(row)]
                      for n, row in enumerate(table.rows)]
         self.head_height = self._row_height(self.head)
@@ -219,10 +282,10 @@ class CityProfileTable(Flowable):
     """The designations a city holds, one ruled row each (the profile page of a per-city excerpt)."""
 
     HEADER = ("载体类别", "名单位次", "园区或面向市场", "名单截至")
-    SHARES = (0.42, 0.22, 0.20, 0.16)
 
-    def __init__(self, profile):
+    def __init__(self, profile, caption: str = ""):
         super().__init__()
+        self.caption = CJKParagraph((TextRun(caption),), CAPTION) if caption else None
         self.rows = [(d.type_name,
                       (f"第 {d.rank} 个，共 {d.count} 个" if d.count else f"第 {d.rank} 个") if d.rank else "—",
                       d.site or (f"{d.target_market}市场" if d.target_market else "—"),
@@ -232,20 +295,22 @@ class CityProfileTable(Flowable):
         self.spaceAfter = 10
 
     def _grid(self, width: float) -> Table:
-        head_style = TextStyle(font=SANS, bold_font=SANS_BOLD, size=9, leading=12, indent_em=0, justify=False,
-                               align="center")
-        head = [CJKParagraph((TextRun(h, bold=True),), head_style) for h in self.HEADER]
+        widths, size = column_widths(list(self.HEADER), [list(c) for c in zip(*self.rows)], width, pad=4)
+        head = [header_cell(h, w - 8, size) for h, w in zip(self.HEADER, widths)]
         body = [[CJKParagraph((TextRun(v),), CELL_LEFT if i == 0 else CELL) for i, v in enumerate(row)]
                 for row in self.rows]
-        return ruled_table([head] + body, [width * f for f in self.SHARES], padding=(4, 4))
+        return ruled_table([head] + body, widths, padding=(4, 4))
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
         self.grid = self._grid(availWidth)
-        self.height = self.grid.wrap(availWidth, availHeight)[1]
+        ch = self.caption.wrap(availWidth, availHeight)[1] + 3 if self.caption else 0
+        self.height = ch + self.grid.wrap(availWidth, availHeight)[1]
         return self.width, self.height
 
     def draw(self):
+        if self.caption:   # captioned above, like every table (unnumbered: it is not in the full edition)
+            self.caption.drawOn(self.canv, 0, self.height - self.caption.height)
         self.grid.drawOn(self.canv, 0, 0)
 
 

@@ -47,9 +47,11 @@ class TocList(Flowable):
                 TocList(self.entries[fit:], self.state, self.size, self.leading)]
 
     def _style(self, e: TocEntry) -> tuple[str, float, float]:
+        # level 0: a chapter (Hei); 1: a section, indented two characters; 2: a figure or table of a
+        # list, flush left like the chapters (every list starts its entries at the same margin)
         font = SANS_BOLD if e.level == 0 else SERIF
         size = self.size if e.level == 0 else self.size - 0.5
-        return font, size, 0 if e.level == 0 else 2 * size
+        return font, size, 2 * size if e.level == 1 else 0
 
     def _entry_lines(self, e: TocEntry) -> list[str]:
         """The entry's text in lines that leave room for the leader and the page number."""
