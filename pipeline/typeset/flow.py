@@ -5,9 +5,8 @@ ReportLab places flowables strictly in order, so a figure that does not fit leav
 page empty. Here a float (a figure, or a table no taller than a page) that does not fit where it
 comes is set aside: the text after it goes on filling the page, and the float opens the next page.
 It can never land before the page of its first mention, since it is only ever moved later. Floats
-keep their order (a later float waits behind an earlier one), and all are placed before a forced
-page break (a chapter on a new page) or the end of the document; with run-on chapters a float may
-open the page after the next chapter's heading, as in a book.
+keep their order (a later float waits behind an earlier one), and all are placed before the next
+chapter heading (a chapter's figures stay in their chapter), a forced page break or the end.
 """
 from __future__ import annotations
 
@@ -57,9 +56,13 @@ class FloatingLayout:
                 # the top of the next page, or right under the end of a paragraph carried over to it
                 # (a float does not cut a paragraph in two)
                 self._release(flowables)
-            elif isinstance(f, (FlushFloats, PageBreak, OddPageBreak)):
-                self._release(flowables)            # before a forced break, at the end
+            elif isinstance(f, (FlushFloats, PageBreak, OddPageBreak)) or getattr(f, "flushes_floats", False):
+                self._release(flowables)            # before a chapter, a forced break, the end
             f = flowables[0]
+        if getattr(f, "_placing", False) and not frame._atTop and not self._fits(f, 0.0) and self._fits_a_page(f):
+            f._placing = False
+            self.handle_pageBreak()             # a released float does not split: the next page's top
+            return
         if getattr(f, "floats", False) and not getattr(f, "_placing", False) and not frame._atTop:
             if (self._floats or not self._fits(f, 0.0)) and self._fits_a_page(f):
                 del flowables[0]

@@ -44,6 +44,7 @@ class ChapterHeading(Flowable):
         # chapters run on: generous space above (dropped at a page top), kept with two lines of text
         self.spaceBefore = 3 * LEADING
         self.keep_lines = 2 * LEADING
+        self.flushes_floats = True        # the previous chapter's waiting figures and tables come first
         self.spaceAfter = 14
 
     def wrap(self, availWidth, availHeight):
