@@ -311,7 +311,8 @@ def test_tables_are_three_line_tables(edition):
 
     with pymupdf.open(edition[0].pdf) as doc:
         page = next(p for p in doc if p.get_label().isdigit() and "表 5-1\u3000" in body_text(p))
-        rules = [d for d in page.get_drawings() if d["rect"].width > 200 and d["rect"].height < 2]
+        rules = [d for d in page.get_drawings() if d["rect"].width > 200 and d["rect"].height < 2
+                 and d.get("color") == (0.0, 0.0, 0.0)]          # the table's black rules (not a chart's grid)
         widths = sorted({round(d["width"], 1) for d in rules if d.get("width")})
         assert len(rules) >= 3 and widths[0] < 0.8 and widths[-1] >= 1.0, widths
         table_top = min(d["rect"].y0 for d in rules)
