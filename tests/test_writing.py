@@ -33,7 +33,7 @@ def _page_with(doc, text: str, skip_lists: bool = True) -> int:
     """The index of the body page that shows ``text`` (not the 目录 or 图表目录 pages)."""
     for page in doc:
         body = body_text(page)
-        if skip_lists and ("目\u3000\u3000录" in body or "图目录" in body or "表目录" in body):
+        if skip_lists and (body.startswith("目录") or "图目录" in body or "表目录" in body):
             continue
         if text in body:
             return page.number
