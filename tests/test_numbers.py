@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from conftest import body_text, copy_bulletin, document_text
 from pipeline.cli import cli
-from pipeline.numbers import NumberError, NumberFormat, Quantity, format_number
+from pipeline.numbers import NumberError, NumberFormat, Quantity, format_number, percent_of
 
 MINUS = "\u2212"
 
@@ -144,6 +144,9 @@ def test_quantities_calculate_and_refuse_to_mix_units():
     assert str(round(a)) == "90 亿美元" and str(sum([a, b])) == "152.0 亿美元"
     assert a > b and a >= 90.4 and b < 100 and a != b
     assert str(a / b) == "1.47"                      # a ratio of one unit: a bare number, house-rounded
+    share = percent_of(a, a + b, 1)                  # 90.4 / 152.0 = 59.47% → 59.5%
+    assert share == 59.5 and share.value == Decimal("59.5") and str(share) == "59.5%"
+    assert str(percent_of(b, a + b, 1) - share) == f"{MINUS}19.0 个百分点"
     with pytest.raises(NumberError, match=r"cannot add 90.4 亿美元 and 3 家: the units differ \(亿美元 and 家\)"):
         a + Quantity(3, "家")
     with pytest.raises(NumberError, match="家"):
