@@ -35,7 +35,7 @@ def test_foreign_keys_are_declared_not_written_as_rules():
 
 @pytest.mark.parametrize("path", PACKAGES, ids=["edition", "bulletin"])
 def test_frictionless_validates_the_data_folder_as_it_is(path):
-    frictionless = pytest.importorskip("frictionless")   # not a dependency: only this test uses it
+    import frictionless   # a test dependency only: the build never imports it (tested below)
     report = frictionless.validate(str(path))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
