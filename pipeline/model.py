@@ -305,6 +305,7 @@ class Edition:
     kinsoku: str = "basic"             # clreq line-breaking level for body text: basic or strict
     chapter_start: str = "run-on"      # body chapters: run-on, new page or odd page
     footnote_numbering: str = "page"   # footnote marks ①②… restart on every page, or on every chapter
+    note_position: str = "below"       # 注： lines of figures and tables: below or above the 资料来源 line
     logo: ImageFigure | None = None    # a publisher's logo on the cover
     # the words of the cover, copyright page, front-matter titles and excerpt pages, final text by key
     # (pipeline/wording.py has the keys and their defaults); the lists of the front matter, in order

@@ -198,6 +198,9 @@ EDITION = {
                           "description": "Where a chapter of the body starts: 'run-on' (default: below the previous "
                                          "chapter, with space above its heading), 'new page', or 'odd page' "
                                          "(a right-hand page, for print)."},
+        "note_position": {"enum": ["below", "above"],
+                          "description": "The 注： lines of figures, images and tables: under the 资料来源 line "
+                                         "(default) or above it."},
         "footnote_numbering": {"enum": ["page", "chapter"],
                                "description": "Footnote marks ①②… restart on every page (default) or chapter."},
         "logo": {"type": "object", "required": ["file"], "additionalProperties": False,

@@ -210,6 +210,17 @@ def test_notes_under_figure_and_table_follow_the_source_line(pdf):
     assert second.chars[0].y > first.chars[0].y
 
 
+def test_notes_above_the_source_line_when_the_edition_says_so(tmp_path):
+    root = copy_bulletin(tmp_path / "b")
+    _edit(root / "chapters" / "edition.yaml", "footnote_numbering: page", "footnote_numbering: page\nnote_position: above")
+    result = build(Options(project=root))
+    texts = [line.text for line in pdf_lines(result.pdf) if abs(line.chars[0].size - 9) < 0.1]
+    i = texts.index("注：合同金额按签约日计入当年，执行金额按结算日计入当年。")       # under 图 1-1
+    assert texts[i + 1] == "资料来源：服务外包运行监测课题组（测试数据）"
+    j = texts.index("注：1. 各季度执行金额之和等于全年执行金额 704.1 亿美元。")   # under 表 1-1
+    assert texts[j + 1:j + 3] == ["2. 第四季度含年末集中结算的合同。", "资料来源：服务外包运行监测课题组（测试数据）"]
+
+
 # ---------------------------------------------------------------- lists
 
 

@@ -179,6 +179,7 @@ class _Resolver:
             kinsoku=ed.data.get("kinsoku", "basic"),
             chapter_start=ed.data.get("chapter_start", "run-on"),
             footnote_numbering=ed.data.get("footnote_numbering", "page"),
+            note_position=ed.data.get("note_position", "below"),
             logo=self.logo(ed),
             year=ed.data["year"], month=ed.data.get("month"),
             publisher=ed.data["publisher"], co_publishers=tuple(ed.data.get("co_publishers") or ()),

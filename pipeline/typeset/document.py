@@ -208,6 +208,7 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
     ed = document.edition
     state = LayoutState(drawing_cache=open_store(cache_dir, "drawings") if cache_dir is not None else None)
     state.footnotes.numbering = document.edition.footnote_numbering
+    state.note_position = document.edition.note_position
     buf = io.BytesIO()
     with _document_date(document.epoch):
         doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,

@@ -126,12 +126,10 @@ class FigureBlock(Flowable):
         y -= img_h + 4
         y -= self.caption.height
         self.caption.drawOn(c, 0, y)
-        if self.source:
-            y -= self.source.height
-            self.source.drawOn(c, 0, y)
-        for note in self.notes:
-            y -= note.height
-            note.drawOn(c, 0, y)
+        source = [self.source] if self.source else []
+        for part in (source + self.notes if self.state.note_position == "below" else self.notes + source):
+            y -= part.height
+            part.drawOn(c, 0, y)
 
     def _draw_picture(self, c, x: float, y: float) -> None:
         c.saveState()

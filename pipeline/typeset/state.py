@@ -39,6 +39,7 @@ class LayoutState:
     # cross-references' page numbers, drawn at the end like the 目录's: (form name, target key, box width, run)
     page_refs: list[tuple[str, str, float, object]] = field(default_factory=list)
     footnotes: "Footnotes | None" = None
+    note_position: str = "below"       # 注： lines under (or above) the 资料来源 line of figures and tables
 
     def __post_init__(self):
         if self.footnotes is None:

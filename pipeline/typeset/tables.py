@@ -268,14 +268,12 @@ class CaptionedTable(Flowable):
         self.caption.drawOn(c, 0, y)
         y -= self.grid._height
         self.grid.drawOn(c, 0, y)
-        if self.source:
-            y -= self.source.height + 2
-            self.source.drawOn(c, 0, y)
-        elif self.notes:
+        source = [self.source] if self.source else []
+        if source or self.notes:
             y -= 2
-        for note in self.notes:
-            y -= note.height
-            note.drawOn(c, 0, y)
+        for part in (source + self.notes if self.state.note_position == "below" else self.notes + source):
+            y -= part.height
+            part.drawOn(c, 0, y)
 
 
 class CityProfileTable(Flowable):
