@@ -374,3 +374,57 @@ def test_chart_category_labels_break_between_words(edition, cities_build):
                     groups_seen += len(texts) > 1
                     assert not _cut_words(texts), (pdf_path.name, page.get_label(), texts)
     assert groups_seen >= 3       # wrapped labels were found and checked
+
+
+# ---------------------------------------------------------------- charts in greyscale print
+
+def lightness(rgb) -> float:
+    """CIE L* of an sRGB colour given as 0–1 floats (D65)."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return 116 * (y ** (1 / 3) if y > 0.008856 else 7.787 * y + 16 / 116) - 16
+
+
+def _series_fills(page) -> dict[tuple, object]:
+    """The fill colours of a chart's bars and legend keys (not white, black or the grid greys), each with one
+    rectangle filled with it."""
+    fills = {}
+    for d in page.get_drawings():
+        fill = d.get("fill")
+        if fill is None or d["rect"].width < 3 or d["rect"].height < 3:
+            continue
+        fill = tuple(round(c, 3) for c in fill)
+        if max(fill) - min(fill) < 0.02 and (min(fill) > 0.97 or max(fill) < 0.05):
+            continue                        # white paper, black ink
+        fills.setdefault(fill, d["rect"])
+    return fills
+
+
+def test_chart_series_stay_distinct_in_greyscale(edition):
+    """The series of 图 5-2: their L* at least 15 apart, and apart again in a greyscale rendering."""
+    import pymupdf
+
+    with pymupdf.open(edition[0].pdf) as doc:
+        page = next(p for p in doc if p.get_label().isdigit() and "图 5-2\u3000" in body_text(p))
+        fills = _series_fills(page)
+        assert len(fills) >= 5, fills                   # the five designation types (and 图 5-1 on the page)
+        levels = sorted(lightness(f) for f in fills)
+        steps = [b - a for a, b in zip(levels, levels[1:])]
+        assert min(steps) >= 15, [round(v, 1) for v in levels]
+        # print it in grey: each series' grey, sampled in the middle of one of its bars
+        grey = page.get_pixmap(colorspace=pymupdf.csGRAY, dpi=144)
+        scale = 144 / 72
+        values = sorted(grey.pixel(int((r.x0 + r.x1) / 2 * scale), int((r.y0 + r.y1) / 2 * scale))[0]
+                        for r in fills.values())
+        assert min(b - a for a, b in zip(values, values[1:])) >= 25, values
+
+
+def test_other_cities_are_neutral_grey_in_an_excerpt(cities_build):
+    import pymupdf
+
+    with pymupdf.open(cities_build[1]["dalian"].pdf) as doc:
+        page = next(p for p in doc if p.get_label().isdigit() and "图 5-2\u3000" in body_text(p))
+        fills = _series_fills(page)
+    neutral = [f for f in fills if max(f) - min(f) < 0.02]
+    assert len(neutral) == 1, fills                         # one grey for the other cities
+    assert all(abs(lightness(neutral[0]) - lightness(f)) >= 5 for f in fills if f not in neutral)

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from ..model import ChartSpec
 
-# A restrained palette for a government/industry report: navy first, then teal, slate, ochre.
-PALETTE = ["#1f4e79", "#2e8b8b", "#8497b0", "#c5a14e", "#a9c4dc", "#6b6b6b"]
-MUTED = "#c9d3df"
+# A restrained palette for a government/industry report that stays readable in greyscale print:
+# navy, teal, ochre, pale blue, ink, cream at CIE L* 32, 47, 63, 78, 15, 94: any two at least
+# 15 L* apart (tests/test_publication.py measures it on the PDF).
+PALETTE = ["#1f4e79", "#267a8a", "#b8923a", "#a9c4dc", "#0b2545", "#f4eddc"]
+# other cities in a city's excerpt: a neutral grey, unlike any series colour
+MUTED = "#d4d4d4"
+LIGHT_EDGE = "#8c8c8c"   # an outline for the palest colour, which would vanish on white paper
 INK = "#333333"
 
 
@@ -17,6 +21,11 @@ def _unit_label(ax, unit: str, x: float = 0.0, ha: str = "left") -> None:
 
 def _colors_for(spec: ChartSpec, n: int) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _edge(color: str) -> str:
+    """White between neighbouring bars, a grey outline around the palest colour."""
+    return LIGHT_EDGE if color.lower() == PALETTE[-1] else "white"
 
 
 def _highlighted(spec: ChartSpec) -> set[str]:
