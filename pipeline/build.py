@@ -100,17 +100,34 @@ def _check_glyphs(project: Project, document: ResolvedDocument, options: Options
 
 def build(options: Options) -> BuildResult:
     """The full edition, or with ``options.city`` that city's excerpt; recorded in output/manifest.json."""
-    project, document = check(options)
-    if options.city is not None:
-        result = CityBuilder(options, project).build(options.city, options.output)
-    else:
-        target = options.output or output_dir(project.root) / f"whitepaper-{document.edition.year}.pdf"
-        result = render_pdf(project, document, Path(target), options)
+    from .charts import release_worker
+
+    _warm_up_charts(options)
+    try:
+        project, document = check(options)
+        if options.city is not None:
+            result = CityBuilder(options, project).build(options.city, options.output)
+        else:
+            target = options.output or output_dir(project.root) / f"whitepaper-{document.edition.year}.pdf"
+            result = render_pdf(project, document, Path(target), options)
+    finally:
+        release_worker()   # started by _warm_up_charts even when the build fails before drawing
     manifest.record(output_dir(project.root), [result])
     # what the next `build` of the same command compares against to say "up to date"
     freshness.record(project.root, cache_dir(options), options.output, options.city, result.pdf, result.pages,
                      result.sha256, manifest.input_files(project))
     return result
+
+
+def _warm_up_charts(options: Options) -> None:
+    """With an empty chart cache, start the chart worker first: it imports matplotlib while this
+    process loads, checks and resolves the project (pipeline/charts/cache.py warm_up)."""
+    from .charts import keep_matplotlib_config_in, warm_up
+    from .load import FONT_FILES
+
+    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
+    fonts = Path(options.project) / "fonts"
+    warm_up(cache_dir(options) / "charts", fonts / FONT_FILES["sans"], fonts / FONT_FILES["sans-bold"])
 
 
 def city_pdf(project_root: Path, city_id: str) -> Path:

@@ -2,8 +2,8 @@
 
 The process stays up, so what a one-off build pays for every time is paid
 once: the imports, the fonts (registered once per process), the compiled
-templates, the parsed charts, and every YAML file not saved since it was
-last parsed (``load.remember_parsed_yaml``).  A save costs only the stages
+templates, the parsed charts, the chart worker with matplotlib imported, and
+every YAML file not saved since it was last parsed (``load.remember_parsed_yaml``).  A save costs only the stages
 that read what changed, then layout and writing.
 
 Changes are found by polling the modification times of the project's input
@@ -76,8 +76,10 @@ def watch(options: Options, on_build: Callable[[WatchEvent], None], interval: fl
           keep_going: Callable[[], bool] = lambda: True) -> None:
     """Build now, then after every change, calling ``on_build`` after each, while ``keep_going()``."""
     from . import load
+    from .charts import keep_worker
 
     load.remember_parsed_yaml(True)
+    keep_worker(True)   # matplotlib stays imported in the chart worker between saves
     root = Path(options.project).resolve()
     options = Options(project=root, output=options.output, cache_dir=options.cache_dir, city=options.city)
     seen = snapshot(root)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
 from ..cachestore import CacheStore, cache_secret
 from ..model import ChartImage, ChartSpec
-from .draw import _draw
+from .draw import _draw, preload
 from .recolour import _highlight_barh
 
 # Bump when the house style below changes: it is part of every cache key.
@@ -83,7 +84,6 @@ class ChartBatch:
         self.fonts = (sans_font, sans_bold_font)
         self._ready: dict[str, bytes] = {}
         self._pending: dict[str, object] = {}   # entry name → Future (or the spec, when drawn inline)
-        self._pool = None
         self.images: list[ChartImage] = []
         missing: dict[str, ChartSpec] = {}
         for spec in specs:
@@ -104,15 +104,13 @@ class ChartBatch:
             self.images.append(ChartImage(self.store.path(name), WIDTH_PT, _height(spec),
                                           pending=partial(self._svg, name)))
         self.drawn = len(missing)
+        self._specs = dict(missing)
         if missing and parallel and not multiprocessing.current_process().daemon:
             # one worker: on two cores the other one lays out the document meanwhile
             # (a batch worker is a daemon and may not start processes: it draws inline)
-            from concurrent.futures import ProcessPoolExecutor
-
-            context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            pool = chart_worker(sans_font, sans_bold_font)
             for name, spec in missing.items():
-                self._pending[name] = self._pool.submit(_draw_svg, spec, *self.fonts)
+                self._pending[name] = pool.submit(_draw_svg, spec, *self.fonts)
         else:
             self._pending.update(missing)
 
@@ -123,7 +121,14 @@ class ChartBatch:
     def _svg(self, name: str) -> bytes:
         if name not in self._ready:
             job = self._pending.pop(name)
-            svg, base = job.result() if hasattr(job, "result") else _draw_svg(job, *self.fonts)
+            if hasattr(job, "result"):
+                try:
+                    svg, base = job.result()
+                except BrokenProcessPool:   # the worker died (killed?): a new one next time, inline now
+                    _forget_worker()
+                    svg, base = _draw_svg(self._specs[name], *self.fonts)
+            else:
+                svg, base = _draw_svg(job, *self.fonts)
             if base is not None:
                 self.store.put(base[0], base[1])
             self.store.put(name, svg)  # sealed; several builds may share the cache
@@ -134,9 +139,65 @@ class ChartBatch:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for job in self._pending.values():   # a failed build: charts nobody will wait for
+            if hasattr(job, "cancel"):
+                job.cancel()
+        release_worker()
+
+
+_worker = None   # the process drawing charts for this one
+_keep_worker = False
+
+
+def keep_worker(on: bool) -> None:
+    """Keep the chart worker between builds (``watch``: matplotlib stays imported there).
+    Only for a process that forks nothing else: a pool's manager thread makes forking unsafe."""
+    global _keep_worker
+    _keep_worker = on
+
+
+def release_worker() -> None:
+    """End the chart worker after a build (unless kept): a process that goes on to fork others
+    (a test run, a batch) must not carry the pool's thread into them."""
+    if not _keep_worker:
+        _forget_worker()
+
+
+def chart_worker(sans_font: Path, sans_bold_font: Path):
+    """The chart-drawing worker: one process, started for a build (or kept by ``watch``)."""
+    global _worker
+    if _worker is None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+        _worker = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_warm_worker,
+                                      initargs=(sans_font, sans_bold_font))
+    return _worker
+
+
+def _forget_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.shutdown(wait=True, cancel_futures=True)
+    _worker = None
+
+
+def _warm_worker(sans_font: Path, sans_bold_font: Path) -> None:
+    """Worker initializer: import matplotlib and register the fonts before the first chart is asked for."""
+    preload(sans_font, sans_bold_font)
+
+
+def warm_up(cache_dir: Path, sans_font: Path, sans_bold_font: Path) -> None:
+    """Start the chart worker now if the chart cache is empty (a cold build will draw every chart):
+    it imports matplotlib while this process loads, checks and resolves the project."""
+    if multiprocessing.current_process().daemon or _worker is not None:
+        return
+    try:
+        cold = not any(Path(cache_dir).glob("*.svg"))
+    except OSError:
+        cold = True
+    if cold and Path(sans_font).is_file() and Path(sans_bold_font).is_file():
+        chart_worker(sans_font, sans_bold_font).submit(int)   # a first job: the process starts now
 
 
 def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path) -> tuple[bytes, tuple[str, bytes] | None]:

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Time the parts the speed work changed, each against what it replaced, alternately in one session.
+
+    python benchmarks/bench_parts.py --runs 7
+
+- fonts: registering the four faces, ReportLab parsing them vs restored from the font cache
+  (fresh processes: what every build pays);
+- charts: drawing the six cached charts into a PDF canvas, svglib's nested groups vs flattened
+  (in one process);
+- cold build: charts drawn by a worker started with the build (matplotlib imported there while
+  the project loads; drawing while the document is laid out) vs drawn in the build's own
+  process between resolving and layout, as before (whole processes, output/ deleted each time).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_build import ROOT, copy_project, machine  # noqa: E402
+
+FONT_SNIPPET = """
+import sys, time
+from pathlib import Path
+from pipeline.load import FONT_FILES
+from pipeline.typeset.fonts import register_fonts
+fonts = {{role: Path({fonts!r}) / name for role, name in FONT_FILES.items()}}
+start = time.perf_counter()
+register_fonts(fonts, {cache})
+print(time.perf_counter() - start)
+"""
+
+# the chart stage's default (a worker) switched off: what a build did before
+INLINE_BUILD = ("import pipeline.charts as charts, pipeline.charts.cache as c; "
+                "c.start_charts.__defaults__ = (False,); charts.warm_up = lambda *a: None; "
+                "from pipeline.cli import main; main()")
+
+
+def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    return subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True, text=True)
+
+
+def fonts(runs: int, tmp: Path) -> tuple[list[float], list[float]]:
+    cache = tmp / "font-cache" / ".cache"
+    parsed, cached = [], []
+    run([sys.executable, "-c", FONT_SNIPPET.format(fonts=str(ROOT / "fonts"), cache=repr(str(cache)))])  # fill it
+    for _ in range(runs):
+        parsed.append(float(run([sys.executable, "-c", FONT_SNIPPET.format(fonts=str(ROOT / "fonts"),
+                                                                            cache="None")]).stdout))
+        cached.append(float(run([sys.executable, "-c", FONT_SNIPPET.format(fonts=str(ROOT / "fonts"),
+                                                                            cache=repr(str(cache)))]).stdout))
+    return parsed, cached
+
+
+def charts(runs: int, project: Path) -> tuple[list[float], list[float]]:
+    sys.path.insert(0, str(ROOT))
+    from reportlab.graphics import renderPDF
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pipeline.load import FONT_FILES
+    from pipeline.typeset import drawings
+    from pipeline.typeset.figures import _parse_svg
+    from pipeline.typeset.fonts import register_fonts
+
+    register_fonts({role: ROOT / "fonts" / name for role, name in FONT_FILES.items()})
+    svgs = [p.read_bytes() for p in sorted((project / "output" / ".cache" / "charts").glob("*.svg"))]
+    nested = [_parse_svg(svg) for svg in svgs]
+    flat = [_parse_svg(svg) for svg in svgs]
+    for d in flat:
+        drawings.flatten(d)
+
+    def draw(ds) -> float:
+        canvas = Canvas(io.BytesIO())
+        start = time.perf_counter()
+        for d in ds:
+            renderPDF.draw(d, canvas, 0, 0)
+        return time.perf_counter() - start
+
+    before, after = [], []
+    for _ in range(runs):
+        before.append(draw(nested))
+        after.append(draw(flat))
+    return before, after
+
+
+def cold(runs: int, project: Path) -> tuple[list[float], list[float]]:
+    inline, worker = [], []
+    for _ in range(runs):
+        for times, args in ((inline, [sys.executable, "-c", INLINE_BUILD, "build"]),
+                            (worker, [sys.executable, "-m", "pipeline.cli", "build"])):
+            shutil.rmtree(project / "output", ignore_errors=True)
+            start = time.perf_counter()
+            run(args, cwd=project)
+            times.append(time.perf_counter() - start)
+    return inline, worker
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = copy_project(Path(tmp) / "project")
+        rows = [("register the four faces", "ReportLab parses them", "from the font cache", *fonts(args.runs, Path(tmp)))]
+        rows.append(("cold build (whole process)", "charts drawn first, inline", "drawn by a worker meanwhile",
+                     *cold(args.runs, project)))
+        rows.append(("draw the 6 charts into a canvas", "svglib's nested groups", "flattened",
+                     *charts(args.runs, project)))
+    print(f"machine: {machine()}; load average at the end: {os.getloadavg()[0]:.1f}")
+    print("| part | before | median | after | median | after / before | runs |")
+    print("|---|---|---|---|---|---|---|")
+    for name, what_before, what_after, before, after in rows:
+        b, a = statistics.median(before), statistics.median(after)
+        print(f"| {name} | {what_before} | {b:.3f} s | {what_after} | **{a:.3f} s** | {a / b:.2f} | {len(before)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
