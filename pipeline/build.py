@@ -17,8 +17,9 @@ from pathlib import Path
 
 from . import freshness, manifest
 from .cities import city_profiles, find_city
+from .files import check_output_file, explain, make_temp
 from .load import load_project
-from .model import BuildResult, CityProfile, ContentError, Project, ResolvedDocument
+from .model import BuildResult, CityProfile, ContentError, Project, ResolvedDocument, UsageError
 from .resolve import resolve_document
 from .validate import glyph_problems, validate_project
 
@@ -37,21 +38,61 @@ def output_dir(project_root: Path) -> Path:
     return Path(project_root) / "output"
 
 
+def checked_output_dir(project_root: Path) -> Path:
+    """``<project>/output``, refusing one that leads outside the project (a symbolic link, say one
+    committed to a repository), since caches, the manifest and PDFs are written there."""
+    root = Path(project_root).resolve()
+    out = root / "output"
+    real = out.resolve()
+    if real != out and not real.is_relative_to(root):
+        raise UsageError(f"{out}: leads outside the project (a symbolic link to {real}); "
+                         "remove the link, or write the PDF elsewhere with -o FILE")
+    if os.path.lexists(out) and not out.is_dir():
+        raise UsageError(f"{out}: is a file, not a folder; move it away (builds write their results into output/)")
+    return out
+
+
+def default_target(project_root: Path, *parts: str) -> Path:
+    """A PDF under ``output/``; refused if it would land anywhere else once links are followed."""
+    out = checked_output_dir(project_root)
+    target = out.joinpath(*parts)
+    if not target.parent.resolve().is_relative_to(out.resolve()):
+        raise UsageError(f"{target}: leads outside {out}; remove the symbolic link in the way")
+    return target
+
+
 def cache_dir(options: Options) -> Path:
     return options.cache_dir or output_dir(options.project) / ".cache"
 
 
+# The latest date a PDF can carry (9999-12-31T23:59:59Z); beyond it dates overflow.
+MAX_EPOCH = 253402300799
+
+
 def document_epoch(edition_year: int, edition_month: int | None) -> int:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else the edition's own date — never "now"."""
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else the edition's own date — never "now".
+
+    A malformed SOURCE_DATE_EPOCH is a usage error, as the reproducible-builds
+    specification asks: silently falling back to another date would be a lie.
+    """
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if env.isdigit():
+    if env:
+        if not (env.isascii() and env.isdigit()) or int(env) > MAX_EPOCH:
+            shown = env if len(env) <= 40 else env[:40] + "…"
+            raise UsageError(f"SOURCE_DATE_EPOCH={shown}: expected whole seconds since 1970-01-01 UTC, "
+                             f"at most {MAX_EPOCH} (the end of 9999); fix or unset it")
         return int(env)
     return calendar.timegm((edition_year, edition_month or 1, 1, 0, 0, 0))
 
 
 def check(options: Options) -> tuple[Project, ResolvedDocument]:
     """Load, validate and resolve (rules and glyphs included); render nothing. Raises ContentError."""
-    project = load_project(options.project, cache_dir(options) / "tables")
+    try:
+        checked_output_dir(options.project)
+        tables_cache = cache_dir(options) / "tables"
+    except UsageError:   # check writes nothing else there: without a usable output/ it only goes slower
+        tables_cache = None
+    project = load_project(options.project, tables_cache)
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -102,14 +143,20 @@ def build(options: Options) -> BuildResult:
     """The full edition, or with ``options.city`` that city's excerpt; recorded in output/manifest.json."""
     from .charts import release_worker
 
+    if options.output is not None:
+        check_output_file(options.output, options.project)   # before any work: an empty name, a device …
+    checked_output_dir(options.project)
     _warm_up_charts(options)
     try:
         project, document = check(options)
+        output = None
+        if options.output is not None:
+            output = check_output_file(options.output, project.root, tuple(manifest.input_files(project)))
         if options.city is not None:
-            result = CityBuilder(options, project).build(options.city, options.output)
+            result = CityBuilder(options, project).build(options.city, output)
         else:
-            target = options.output or output_dir(project.root) / f"whitepaper-{document.edition.year}.pdf"
-            result = render_pdf(project, document, Path(target), options)
+            target = output or default_target(project.root, f"whitepaper-{document.edition.year}.pdf")
+            result = render_pdf(project, document, target, options)
     finally:
         release_worker()   # started by _warm_up_charts even when the build fails before drawing
     manifest.record(output_dir(project.root), [result])
@@ -136,6 +183,7 @@ def city_pdf(project_root: Path, city_id: str) -> Path:
 
 def list_cities(options: Options) -> list[CityProfile]:
     """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
+    checked_output_dir(options.project)
     project = load_project(options.project, cache_dir(options) / "tables")
     problems = validate_project(project)
     if problems:
@@ -153,6 +201,7 @@ class CityBuilder:
 
     def __init__(self, options: Options, project: Project | None = None):
         if project is None:
+            checked_output_dir(options.project)
             project = load_project(options.project, cache_dir(options) / "tables")
             problems = validate_project(project)
             if problems:
@@ -178,7 +227,7 @@ class CityBuilder:
         problems = glyph_problems(document, self.coverage, self.project.root)
         if problems:
             raise ContentError(problems)
-        target = Path(output) if output else city_pdf(self.project.root, city_id)
+        target = Path(output) if output else default_target(self.project.root, "cities", f"{city_id}.pdf")
         return render_pdf(self.project, document, target, self.options)
 
 
@@ -246,49 +295,55 @@ class _HashingWriter:
 
 
 class atomic_output:
-    """Write to a hidden temp file in the target's folder; rename over the target only on success."""
+    """Write to a hidden temp file in the target's folder; rename over the target only on success.
+
+    The temp file is ``.<target>.whitepaper-<random>.tmp``; any OS error on the
+    way (no space left, a read-only folder, a file where a folder should be) is
+    a UsageError naming the target, and the previous file stays as it was.
+    """
 
     def __init__(self, target: Path):
-        self.target = target
+        self.target = Path(target)
+        self.tmp = None
 
     def __enter__(self):
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temps(self.target.parent)
-            fd, self.tmp = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp")
+            fd, self.tmp = make_temp(self.target)
         except OSError as e:
-            # a folder we may not write to, or a file where a folder should be: the command line's mistake
-            from .model import UsageError
-
-            culprit = f" ({e.filename})" if e.filename and str(e.filename) != str(self.target) else ""
-            raise UsageError(f"cannot write {self.target}: {e.strerror or e}{culprit}") from None
-        self.file = os.fdopen(fd, "wb")
+            raise UsageError(explain(e, self.target)) from None
+        self.file = _CheckedWriter(os.fdopen(fd, "wb"), self.target)
         return self.file
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
-                self.file.flush()
-                os.fsync(self.file.fileno())
-            self.file.close()
+                self.file.out.flush()
+                os.fsync(self.file.out.fileno())
+            self.file.out.close()
             if exc_type is None:
                 umask = os.umask(0)
                 os.umask(umask)
                 os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600; a PDF is for sharing
                 os.replace(self.tmp, self.target)
+        except OSError as e:
+            if exc_type is None:
+                raise UsageError(explain(e, self.target)) from None
         finally:
-            if os.path.exists(self.tmp):
+            if os.path.lexists(self.tmp):
                 os.unlink(self.tmp)
         return False
 
 
-def _remove_stale_temps(folder: Path) -> None:
-    """Temp files left by a killed build (older than an hour, so a parallel build's file is safe)."""
-    import time
+class _CheckedWriter:
+    """The temp file's ``write``: an OS error (ENOSPC …) becomes a UsageError naming the target."""
 
-    for p in folder.glob(".*.tmp"):
+    def __init__(self, out, target: Path):
+        self.out = out
+        self.target = target
+
+    def write(self, data: bytes) -> int:
         try:
-            if time.time() - p.stat().st_mtime > 3600:
-                p.unlink()
-        except OSError:
-            pass
+            return self.out.write(data)
+        except OSError as e:
+            raise UsageError(explain(e, self.target)) from None

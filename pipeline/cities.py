@@ -11,10 +11,13 @@ import difflib
 
 from .model import CityDesignation, CityProfile, Project, UsageError
 
+# The table of cities; its ``id`` column names each excerpt's file (output/cities/<id>.pdf).
+CITIES_TABLE = "cities"
+
 
 def city_profiles(project: Project) -> dict[str, CityProfile]:
     """Every city of cities.csv (in its order) with the designations it holds (in designation_types order)."""
-    cities = project.tables.get("cities")
+    cities = project.tables.get(CITIES_TABLE)
     if cities is None:
         return {}
     types = project.tables.get("designation_types")

@@ -1,23 +1,70 @@
 """The ``whitepaper`` command: parse options, call :mod:`pipeline.build`, report.
 
-Exit codes: 0 success, 1 content error (chapters, data, fonts), 2 usage error.
+Exit codes: 0 success, 1 content error (chapters, data, fonts), 2 usage or
+environment error (an option, a path, a full disk, a read-only folder), 130/143
+stopped by SIGINT/SIGTERM.  Every command runs inside one error net
+(:func:`_error_net`): whatever goes wrong is one ``error:`` line, never a
+traceback, and every message has its control characters escaped, so text from
+data or arguments cannot drive the terminal.
 """
 from __future__ import annotations
 
+import functools
+import io
 import json
 import logging
+import re
+import signal
 import sys
 import time
+import traceback
 import unicodedata
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .files import check_output_file, explain
 from .model import ContentError, UsageError
 
 EXIT_CONTENT = 1
 EXIT_USAGE = 2
+EXIT_SIGNAL = 128   # + the signal number, as shells report it
+
+log = logging.getLogger(__name__)
+
+# C0/C1 controls (ESC starts terminal sequences, CR overwrites a line, NL forges one) and the
+# bidirectional overrides that make a terminal show text in another order than it is.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")   # json escapes C0
+
+
+def escape_controls(text: str, keep_newlines: bool = False) -> str:
+    """ESC becomes the four characters ``\\x1b``: shown, not obeyed (tabs kept; newlines too if asked)."""
+    def one(m: re.Match) -> str:
+        ch = m.group()
+        if ch == "\t" or (keep_newlines and ch == "\n"):
+            return ch
+        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+    return _UNSAFE.sub(one, str(text))
+
+
+def _say(text: str, err: bool = True) -> None:
+    click.echo(escape_controls(text), err=err)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like SIGINT's KeyboardInterrupt, so cleanup runs the same way."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+class _CleanFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().format(record), keep_newlines=True)
+
 
 project_option = click.option(
     "--project", "-p", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
@@ -28,21 +75,87 @@ project_option = click.option(
 def _report(error: ContentError) -> None:
     count = len(error.problems)
     for problem in error.problems:
-        click.echo(f"error: {problem}", err=True)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
+        _say(f"error: {problem}")
+    _say(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _error_net(json_errors: bool = False):
+    """Run a command so that every failure is one readable line and an exit code.
+
+    ContentError → exit 1; UsageError and any OS error (no space, permission
+    denied, a folder where a file should be …) → exit 2; SIGINT/SIGTERM → the
+    temp file is removed on the way out, exit 130/143.  Anything else is a bug:
+    one line saying so (the traceback goes to the log, shown with -v), exit 1.
+    With ``json_errors`` and --json, the errors are also printed as the JSON result.
+    """
+    def wrap(command):
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            as_json = json_errors and kwargs.get("as_json")
+            try:
+                return command(*args, **kwargs)
+            except ContentError as e:
+                if as_json:
+                    _echo_json(False, [], [str(p) for p in e.problems])
+                _report(e)
+                sys.exit(EXIT_CONTENT)
+            except UsageError as e:
+                message = str(e)
+                code = EXIT_USAGE
+            except OSError as e:
+                message = explain(e, action="failed")
+                code = EXIT_USAGE
+            except KeyboardInterrupt as e:
+                signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+                message = f"stopped by {signal.Signals(signum).name}; nothing more was written, previous PDFs are unchanged"
+                code = EXIT_SIGNAL + signum
+            except Exception as e:
+                log.info("internal error:\n%s", traceback.format_exc())
+                detail = " ".join(str(e).split())
+                message = (f"internal error (a bug in whitepaper, please report it){': ' + detail if detail else ''}; "
+                           "run with -v to see where")
+                code = EXIT_CONTENT
+            if as_json:
+                _echo_json(False, [], [message])
+            _say(f"error: {message}")
+            sys.exit(code)
+        return run
+    return wrap
+
+
+class _Group(click.Group):
+    """Click's own messages (unknown option …) are escaped too, and Ctrl-C is exit 130, not 1."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as e:
+            shown = io.StringIO()
+            e.show(file=shown)
+            click.echo(escape_controls(shown.getvalue().rstrip("\n"), keep_newlines=True), err=True)
+            sys.exit(e.exit_code)
+        except (click.exceptions.Abort, KeyboardInterrupt) as e:
+            signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+            _say(f"error: stopped by {signal.Signals(signum).name}")
+            sys.exit(EXIT_SIGNAL + signum)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="whitepaper")
 @click.option("-v", "--verbose", is_flag=True, help="Log each stage.")
 def cli(verbose: bool) -> None:
     """Build Chinese PDF whitepapers from YAML chapters and CSV data."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_CleanFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 @cli.command()
 @project_option
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", metavar="FILE",
               help="PDF to write (default: output/whitepaper-<year>.pdf, or output/cities/<id>.pdf with --city).")
 @click.option("--city", "cities", multiple=True, metavar="CITY",
               help="Build CITY's excerpt (an id such as dalian or a name such as 大连) to output/cities/<id>.pdf; "
@@ -55,53 +168,46 @@ def cli(verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print a machine-readable result on stdout: per PDF its path, pages, sha256, ok/errors.")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
-def build(project: Path, output: Path | None, cities: tuple[str, ...], all_cities: bool, jobs: int,
+@_error_net(json_errors=True)
+def build(project: Path, output: str | None, cities: tuple[str, ...], all_cities: bool, jobs: int,
           shard: str | None, as_json: bool, force: bool) -> None:
     """Build the full edition PDF, or per-city excerpts, into output/."""
     start = time.perf_counter()
+    # -o stays the string typed: Path('') would silently become '.' (build refuses an empty name)
+    if output is not None:
+        check_output_file(output, project)   # before the up-to-date answer too: -o '' is not the default
     if not force and not all_cities and len(cities) <= 1 and shard is None and not as_json:
         # before importing the pipeline: a no-op build is this check and nothing else
         from .freshness import up_to_date
 
         fresh = up_to_date(project, project / "output" / ".cache", output, cities[0] if cities else None)
         if fresh is not None:
-            click.echo(f"{fresh.pdf} is up to date ({fresh.pages} pages; nothing changed since it was built, "
-                       f"--force rebuilds)")
+            _say(f"{fresh.pdf} is up to date ({fresh.pages} pages; nothing changed since it was built, "
+                 f"--force rebuilds)", err=False)
             return
     from .build import Options, build as build_edition
 
-    try:
-        if cities and all_cities:
-            raise UsageError("use --city or --all-cities, not both")
-        if not cities and not all_cities:
-            if shard is not None:
-                raise UsageError("--shard splits city builds: add --all-cities (or --city)")
-            results = [build_edition(Options(project=project, output=output))]
-            outcomes = None
-        elif len(cities) == 1 and shard is None:
-            results = [build_edition(Options(project=project, output=output, city=cities[0]))]
-            outcomes = None
-        else:
-            outcomes = _build_cities(project, output, list(cities) or None, jobs, shard)
-            results = [o.result for o in outcomes if o.ok]
-    except ContentError as e:
-        if as_json:
-            _echo_json(False, [], [str(p) for p in e.problems])
-        _report(e)
-        sys.exit(EXIT_CONTENT)
-    except UsageError as e:
-        if as_json:
-            _echo_json(False, [], [str(e)])
-        click.echo(f"error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
+    if cities and all_cities:
+        raise UsageError("use --city or --all-cities, not both")
+    if not cities and not all_cities:
+        if shard is not None:
+            raise UsageError("--shard splits city builds: add --all-cities (or --city)")
+        results = [build_edition(Options(project=project, output=output))]
+        outcomes = None
+    elif len(cities) == 1 and shard is None:
+        results = [build_edition(Options(project=project, output=output, city=cities[0]))]
+        outcomes = None
+    else:
+        outcomes = _build_cities(project, output, list(cities) or None, jobs, shard)
+        results = [o.result for o in outcomes if o.ok]
     elapsed = time.perf_counter() - start
     if outcomes is None:
         result = results[0]
         if as_json:
             _echo_json(True, [_pdf_json(result.pdf, result, ())])
         else:
-            click.echo(f"wrote {result.pdf} ({result.pages} pages, {result.charts_rendered} charts drawn, "
-                       f"{result.charts_cached} cached) in {elapsed:.1f} s")
+            _say(f"wrote {result.pdf} ({result.pages} pages, {result.charts_rendered} charts drawn, "
+                 f"{result.charts_cached} cached) in {elapsed:.1f} s", err=False)
         return
     failed = [o for o in outcomes if not o.ok]
     if as_json:
@@ -109,16 +215,16 @@ def build(project: Path, output: Path | None, cities: tuple[str, ...], all_citie
     else:
         for o in outcomes:
             if o.ok:
-                click.echo(f"wrote {o.pdf} ({o.result.pages} pages)")
+                _say(f"wrote {o.pdf} ({o.result.pages} pages)", err=False)
     for o in failed:
         for message in o.errors:
-            click.echo(f"error: {o.city}: {message}", err=True)
+            _say(f"error: {o.city}: {message}")
     drawn = sum(r.charts_rendered for r in results)
     cached = sum(r.charts_cached for r in results)
     summary = (f"{len(outcomes)} city excerpt{'s' if len(outcomes) != 1 else ''}: {len(results)} built, "
                f"{len(failed)} failed{' (' + ', '.join(o.city for o in failed) + ')' if failed else ''}; "
                f"{drawn} charts drawn, {cached} cached; {elapsed:.1f} s")
-    click.echo(summary, err=as_json or bool(failed))
+    _say(summary, err=as_json or bool(failed))
     if failed:
         sys.exit(EXIT_CONTENT)
 
@@ -159,34 +265,35 @@ def _pdf_json(path: Path, result, errors, city: str | None = None) -> dict:
 
 
 def _echo_json(ok: bool, pdfs: list[dict], errors: list[str] | None = None) -> None:
-    click.echo(json.dumps({"ok": ok, "pdfs": pdfs, "errors": errors or []}, ensure_ascii=False, indent=2))
+    click.echo(_json_text({"ok": ok, "pdfs": pdfs, "errors": errors or []}))
+
+
+def _json_text(data) -> str:
+    """JSON escapes C0 controls itself; DEL, C1 and bidi overrides become \\u escapes too."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @cli.command()
 @project_option
 @click.option("--json", "as_json", is_flag=True, help="Print the cities as JSON.")
+@_error_net()
 def cities(project: Path, as_json: bool) -> None:
     """List the cities of data/cities.csv and the national designations each holds."""
     from .build import Options, list_cities
 
-    try:
-        profiles = list_cities(Options(project=project))
-    except ContentError as e:
-        _report(e)
-        sys.exit(EXIT_CONTENT)
+    profiles = list_cities(Options(project=project))
     if as_json:
-        click.echo(json.dumps([{"id": p.id, "name": p.name, "designations": [
+        click.echo(_json_text([{"id": p.id, "name": p.name, "designations": [
             {"id": d.type_id, "name": d.type_name, "rank": d.rank, "count": d.count, "site": d.site or None,
-             "target_market": d.target_market or None} for d in p.designations]} for p in profiles],
-            ensure_ascii=False, indent=2))
+             "target_market": d.target_market or None} for d in p.designations]} for p in profiles]))
         return
     id_width = max((len(p.id) for p in profiles), default=2)
     name_width = max((_display_width(p.name) for p in profiles), default=4)
     for p in profiles:
         held = "、".join(d.type_name + (f"（{d.site or d.target_market}）" if d.site or d.target_market else "")
                         for d in p.designations) or "—"
-        click.echo(f"{p.id:<{id_width}}  {p.name}{' ' * (name_width - _display_width(p.name))}  {held}")
-    click.echo(f"{len(profiles)} cities; build one with: whitepaper build --city <id or name>", err=True)
+        _say(f"{p.id:<{id_width}}  {p.name}{' ' * (name_width - _display_width(p.name))}  {held}", err=False)
+    _say(f"{len(profiles)} cities; build one with: whitepaper build --city <id or name>")
 
 
 def _display_width(text: str) -> int:
@@ -196,15 +303,12 @@ def _display_width(text: str) -> int:
 
 @cli.command()
 @project_option
+@_error_net()
 def check(project: Path) -> None:
     """Validate chapters, data, rules and fonts, draw the charts and lay out the PDF; write no PDF."""
     from .build import Options, check_all
 
-    try:
-        _, document, pages = check_all(Options(project=project))
-    except ContentError as e:
-        _report(e)
-        sys.exit(EXIT_CONTENT)
+    _, document, pages = check_all(Options(project=project))
     figures, tables = len(document.listed_figures()), len(document.tables())
     click.echo(f"ok: {len(document.chapters)} chapters, {figures} figures, {tables} tables, {pages} pages")
 
@@ -241,6 +345,7 @@ def watch(project: Path, output: Path | None, city: str | None) -> None:
 @cli.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/schema"),
               show_default=True, help="Folder to write the .schema.json files into.")
+@_error_net()
 def schema(out_dir: Path) -> None:
     """Write the JSON Schemas of chapters/edition.yaml, chapter files and data/tables.yaml."""
     from .schema import write_schemas
@@ -248,13 +353,14 @@ def schema(out_dir: Path) -> None:
     try:
         written = write_schemas(out_dir)
     except OSError as e:
-        click.echo(f"error: cannot write to {out_dir}: {e.strerror or e}", err=True)
-        sys.exit(EXIT_USAGE)
+        raise UsageError(explain(e, out_dir)) from None
     for path in written:
-        click.echo(f"wrote {path}")
+        _say(f"wrote {path}", err=False)
 
 
 def main() -> None:
+    # SIGTERM (CI cancelling a job, `kill`) is handled like Ctrl-C: temp files are removed, exit 143
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli(prog_name="whitepaper")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .files import read_input
 from .model import ContentError, DataTable, Problem, Project, Rule, SourcePos, YamlDoc
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def load_project(root: Path, cache_dir: Path | None = None) -> Project:
                     problems.append(Problem(edition.pos(("chapters", i)), f"chapters[{i}]",
                                             f"'{name}' is outside the chapters folder"))
                     continue
-                if not (root / rel).is_file():
+                if not (root / rel).exists():   # a FIFO or folder there: load_yaml says what it is
                     problems.append(Problem(edition.pos(("chapters", i)), f"chapters[{i}]",
                                             f"chapter file '{rel}' not found"))
                     continue
@@ -74,7 +75,8 @@ def load_project(root: Path, cache_dir: Path | None = None) -> Project:
     for role, name in FONT_FILES.items():
         path = root / "fonts" / name
         if not path.is_file():
-            problems.append(Problem(SourcePos(f"fonts/{name}"), "", f"font file for '{role}' text not found"))
+            what = "is not a regular file" if path.exists() else "not found"
+            problems.append(Problem(SourcePos(f"fonts/{name}"), "", f"font file for '{role}' text {what}"))
         fonts[role] = path
 
     if problems:
@@ -211,7 +213,7 @@ def load_yaml(root: Path, rel: str) -> YamlDoc:
 def _load_yaml(root: Path, rel: str) -> YamlDoc:
     path = root / rel
     try:
-        raw = path.read_bytes()
+        raw = read_input(root, rel)   # a FIFO or device is refused, not read (it would hang)
     except FileNotFoundError:
         raise ContentError([Problem(SourcePos(rel), "", "file not found")]) from None
     text = _decode(raw, rel)
@@ -479,10 +481,13 @@ def constraint_problems(table: DataTable, col: str, constraints: dict) -> list[P
 def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
               problems: list[Problem], doc: YamlDoc, decl_path: tuple = ()) -> DataTable | None:
     try:
-        raw = (root / rel).read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
+        raw = read_input(root, rel)   # a FIFO or device is refused, not read (it would hang)
+    except FileNotFoundError:
         problems.append(Problem(doc.pos(decl_path + ("path",)), f"{dotted(decl_path)}.path",
                                 f"data file '{rel}' not found"))
+        return None
+    except ContentError as e:
+        problems.extend(e.problems)
         return None
     try:
         text = _decode(raw, rel)

@@ -12,14 +12,15 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+import stat
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
 from .cachestore import CacheStore, cache_secret
-from .model import BuildResult, Project
+from .files import explain, make_temp, read_input
+from .model import BuildResult, ContentError, Project, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -120,29 +121,39 @@ def manifest_key(output_dir: Path, pdf: Path) -> str:
 
 
 def record(output_dir: Path, results: list[BuildResult]) -> Path:
-    """Merge ``results`` into ``output_dir/manifest.json`` (atomic replace, under a lock); return its path."""
+    """Merge ``results`` into ``output_dir/manifest.json`` (atomic replace, under a lock); return its path.
+
+    Only PDFs under ``output_dir`` are recorded (a PDF written elsewhere with -o
+    is not build output).  An OS error is a UsageError naming the file.
+    """
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / MANIFEST
-    with _locked(output_dir / ".manifest.lock"):
-        pdfs = read(output_dir)
-        for result in results:
-            pdfs[manifest_key(output_dir, result.pdf)] = entry(result)
-        # a PDF deleted since it was recorded is no longer built output
-        pdfs = {k: v for k, v in pdfs.items() if (output_dir / k).is_file()}
-        data = {"format": FORMAT, "pdfs": dict(sorted(pdfs.items()))}
-        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=".manifest.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    inside = [r for r in results if Path(r.pdf).resolve().is_relative_to(output_dir.resolve())]
+    if not inside:
+        return path
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(output_dir / ".manifest.lock"):
+            pdfs = read(output_dir)
+            for result in inside:
+                pdfs[manifest_key(output_dir, result.pdf)] = entry(result)
+            # a PDF deleted since it was recorded is no longer built output
+            pdfs = {k: v for k, v in pdfs.items() if (output_dir / k).is_file()}
+            data = {"format": FORMAT, "pdfs": dict(sorted(pdfs.items()))}
+            text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            fd, tmp = make_temp(path)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+    except OSError as e:
+        raise UsageError(explain(e, path)) from None
     return path
 
 
@@ -150,10 +161,10 @@ def read(output_dir: Path) -> dict[str, dict]:
     """The manifest's entries ({} when there is none, or it is unreadable: it is rebuilt, not trusted)."""
     path = Path(output_dir) / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_input(output_dir, MANIFEST).decode("utf-8"))   # a FIFO there must not hang us
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, ContentError, UsageError) as e:
         log.warning("%s is unreadable (%s); starting a new one", path, e)
         return {}
     pdfs = data.get("pdfs") if isinstance(data, dict) else None
@@ -162,15 +173,30 @@ def read(output_dir: Path) -> dict[str, dict]:
 
 @contextmanager
 def _locked(lock_path: Path):
-    """An exclusive advisory lock (POSIX flock) around read-merge-write; no-op where flock is missing."""
+    """An exclusive advisory lock (POSIX flock) around read-merge-write; no-op where flock is missing.
+
+    The lock file is opened without following a symbolic link and without
+    truncating, and must be a regular file: a link planted there cannot make us
+    create or touch a file elsewhere.  A lock file we may not write (another
+    user's) is locked read-only: flock does not need write access.
+    """
     try:
         import fcntl
     except ImportError:  # Windows: os.replace keeps the file whole, a rare lost update is the cost
         yield
         return
-    with open(lock_path, "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    flags = os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(lock_path, flags | os.O_RDWR, 0o644)
+    except PermissionError:
+        fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{lock_path}: the lock file is not a regular file; delete it and build again")
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

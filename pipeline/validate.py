@@ -7,17 +7,27 @@ one run reports every mistake at once.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Iterable
 
 import jsonschema
 
+from .cities import CITIES_TABLE
+from .files import read_input
 from .load import dotted
-from .model import Problem, Project, SourcePos, YamlDoc
+from .model import ContentError, Problem, Project, SourcePos, UsageError, YamlDoc
 from .schema import CHAPTER, EDITION, TABLES
 
 # the data dictionary's keys before it spoke the Frictionless vocabulary, and what they are now called
 _FRICTIONLESS_NAMES = {"tables": "resources", "file": "path", "key": "schema.primaryKey",
                        "columns": "schema.fields"}
+
+# Ids that become file names (output/cities/<id>.pdf): no '/', '..', spaces, control characters or
+# anything else a file system or shell treats specially, so data can never place a file outside output/.
+SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+SAFE_ID_RULE = "lower-case letters a-z, digits, '-' and '_', starting with a letter or digit, at most 64"
+# table → the column whose values name files
+FILE_NAME_IDS = {CITIES_TABLE: "id"}
 
 _validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES)}
 
@@ -33,6 +43,23 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _chapter_numbers(project)
     problems += _references(project)
     problems += _table_keys(project)
+    problems += file_name_id_problems(project)
+    return problems
+
+
+def file_name_id_problems(project: Project) -> list[Problem]:
+    """Every id that names an output file must match SAFE_ID; reported at its CSV line."""
+    problems = []
+    for name, column in FILE_NAME_IDS.items():
+        table = project.tables.get(name)
+        if table is None:
+            continue
+        for row, line in zip(table.rows, table.lines):
+            value = row.get(column)
+            if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
+                problems.append(Problem(SourcePos(table.file, line), f"column '{column}'",
+                                        f"'{value}' cannot name a file (output/{name}/<{column}>.pdf): "
+                                        f"use {SAFE_ID_RULE}"))
     return problems
 
 
@@ -308,13 +335,13 @@ def _find_char(root, ch: str):
             if path.suffix not in (".yaml", ".yml", ".csv"):
                 continue
             try:
-                raw = path.read_bytes()
-                try:
-                    text = raw.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    text = raw.decode("gb18030", errors="replace")
-            except OSError:
+                raw = read_input(Path(root), f"{folder}/{path.name}")   # skips a FIFO instead of hanging
+            except (OSError, ContentError, UsageError):
                 continue
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("gb18030", errors="replace")
             for n, line in enumerate(text.splitlines(), 1):
                 col = line.find(ch)
                 if col >= 0:

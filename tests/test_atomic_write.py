@@ -1,7 +1,7 @@
 """A build killed while it typesets leaves the previous PDF as it was.
 
 ``pipeline.build.atomic_output`` writes the PDF to a hidden temp file beside
-the target (``output/.whitepaper-2008.pdf.*.tmp``) and renames it over the
+the target (``output/.whitepaper-2008.pdf.whitepaper-*.tmp``) and renames it over the
 target only when the whole PDF is written.  Here a real ``whitepaper build``
 is SIGKILLed at several moments after that temp file appears.  Every kill that
 lands while the temp file exists (typesetting takes about a second, so at least
@@ -22,7 +22,7 @@ from conftest import copy_project
 from test_errors import whitepaper_executable
 
 PDF_NAME = "whitepaper-2008.pdf"
-TEMP_GLOB = f".{PDF_NAME}.*.tmp"
+TEMP_GLOB = f".{PDF_NAME}.whitepaper-*.tmp"
 DELAYS = (0.0, 0.05, 0.2, 0.5)   # seconds after the temp file appears; typesetting takes about 1 s
 
 
