@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 from . import manifest
-from .build import CityBuilder, Options, check, city_pdf, output_dir
+from .build import CityBuilder, Options, check, checked_output_dir, city_pdf, default_target, output_dir
 from .cities import city_profiles, find_city, shard as shard_of
+from .files import explain
 from .model import CityOutcome, ContentError, UsageError
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,12 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
         raise UsageError("-o/--output names one PDF; a batch of cities writes output/cities/<id>.pdf")
     if jobs < 1:
         raise UsageError(f"-j/--jobs must be at least 1; got {jobs}")
+    checked_output_dir(options.project)   # output/ unusable: one error (exit 2), not one per city
     project, _ = check(options)     # the edition's check: fail once, before any worker starts
     ids = [find_city(project, c) for c in cities] if cities else list(city_profiles(project))
     ids = list(dict.fromkeys(ids))
+    if ids:
+        default_target(project.root, "cities", f"{ids[0]}.pdf")   # output/cities/ a file, or a link out
     if shard is not None:
         ids = shard_of(ids, *shard)
     if on_start is not None:
@@ -123,6 +127,8 @@ def _build_one(builder: CityBuilder, city: str) -> CityOutcome:
         return CityOutcome(city, target, errors=tuple(str(p) for p in e.problems))
     except UsageError as e:
         return CityOutcome(city, target, errors=(str(e),))
+    except OSError as e:   # the environment, not a bug: say which file and what to do
+        return CityOutcome(city, target, errors=(explain(e, target, "failed"),))
     except Exception as e:
         # one city's bug must not stop the other cities: report it with its traceback in the log
         log.error("city %s failed:\n%s", city, traceback.format_exc())

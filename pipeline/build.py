@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import freshness, manifest
 from .cities import city_profiles, find_city
-from .files import check_output_file, explain, make_temp
+from .files import check_output_file, explain, forget_temp, make_temp
 from .load import load_project
 from .model import BuildResult, CityProfile, ContentError, Project, ResolvedDocument, UsageError
 from .resolve import resolve_document
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Options:
     project: Path = Path(".")
-    output: Path | None = None       # default: <project>/output/whitepaper-<year>.pdf
+    output: str | Path | None = None   # -o as typed; default: <project>/output/whitepaper-<year>.pdf
     cache_dir: Path | None = None    # default: <project>/output/.cache
     city: str | None = None          # build this city's excerpt (an id or a name from data/cities.csv)
 
@@ -58,6 +58,9 @@ def default_target(project_root: Path, *parts: str) -> Path:
     target = out.joinpath(*parts)
     if not target.parent.resolve().is_relative_to(out.resolve()):
         raise UsageError(f"{target}: leads outside {out}; remove the symbolic link in the way")
+    for folder in [*reversed(target.parent.parents), target.parent]:
+        if folder.is_relative_to(out) and os.path.lexists(folder) and not folder.is_dir():
+            raise UsageError(f"{folder}: is a file, not a folder; move it away (builds write their results there)")
     return target
 
 
@@ -309,7 +312,7 @@ class atomic_output:
     def __enter__(self):
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            fd, self.tmp = make_temp(self.target)
+            fd, self.tmp = make_temp(self.target)   # registered: an interrupted CLI removes it
         except OSError as e:
             raise UsageError(explain(e, self.target)) from None
         self.file = _CheckedWriter(os.fdopen(fd, "wb"), self.target)
@@ -332,6 +335,7 @@ class atomic_output:
         finally:
             if os.path.lexists(self.tmp):
                 os.unlink(self.tmp)
+            forget_temp(self.tmp)
         return False
 
 

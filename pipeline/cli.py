@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .files import check_output_file, explain
+from .files import check_output_file, explain, remove_own_temps
 from .model import ContentError, UsageError
 
 EXIT_CONTENT = 1
@@ -106,6 +106,7 @@ def _error_net(json_errors: bool = False):
                 message = explain(e, action="failed")
                 code = EXIT_USAGE
             except KeyboardInterrupt as e:
+                remove_own_temps()
                 signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
                 message = f"stopped by {signal.Signals(signum).name}; nothing more was written, previous PDFs are unchanged"
                 code = EXIT_SIGNAL + signum
@@ -137,6 +138,7 @@ class _Group(click.Group):
             click.echo(escape_controls(shown.getvalue().rstrip("\n"), keep_newlines=True), err=True)
             sys.exit(e.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt) as e:
+            remove_own_temps()
             signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
             _say(f"error: stopped by {signal.Signals(signum).name}")
             sys.exit(EXIT_SIGNAL + signum)

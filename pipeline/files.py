@@ -19,9 +19,11 @@ import errno
 import logging
 import os
 import re
+import signal
 import stat
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .model import ContentError, Problem, SourcePos, UsageError
@@ -70,11 +72,48 @@ def is_own_temp(name: str, target: Path) -> bool:
     return re.fullmatch(re.escape(temp_prefix(target)) + r"[a-z0-9_]{8}\.tmp", name) is not None
 
 
+# Temp files this process made and has not yet renamed or removed: Ctrl-C or SIGTERM can land
+# anywhere, even between creating one and the code that would remove it; the CLI removes these.
+_own_temps: set[str] = set()
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT/SIGTERM wait while a temp file is created and registered (delivered right after)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def make_temp(target: Path) -> tuple[int, str]:
-    """A new private temp file beside ``target`` (first removing this target's stale ones)."""
+    """A new private temp file beside ``target`` (first removing this target's stale ones).
+
+    Call :func:`forget_temp` once it is renamed or removed."""
     target = Path(target)
     remove_stale_temps(target)
-    return tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target), suffix=".tmp")
+    with _signals_held():
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target), suffix=".tmp")
+        _own_temps.add(tmp)
+    return fd, tmp
+
+
+def forget_temp(tmp: str) -> None:
+    _own_temps.discard(tmp)
+
+
+def remove_own_temps() -> None:
+    """Remove the temp files this process still has (called when it is interrupted)."""
+    for tmp in list(_own_temps):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        _own_temps.discard(tmp)
 
 
 def remove_stale_temps(target: Path) -> None:
@@ -112,6 +151,8 @@ def _write(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        forget_temp(tmp)
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .cachestore import CacheStore, cache_secret
-from .files import explain, make_temp, read_input
+from .files import explain, forget_temp, make_temp, read_input
 from .model import BuildResult, ContentError, Project, UsageError
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,8 @@ def record(output_dir: Path, results: list[BuildResult]) -> Path:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            finally:
+                forget_temp(tmp)
     except OSError as e:
         raise UsageError(explain(e, path)) from None
     return path

@@ -84,3 +84,166 @@ def test_killed_build_keeps_the_previous_pdf(tmp_path, edition):
         assert "ITO 市场规模约为 100.4 亿美元" in "".join(p.get_text() for p in doc).replace("\n", "")
     for delay, mid_write, after in outcomes:
         assert after in (previous, new), f"killed {delay} s into typesetting: a partial PDF at the target"
+
+
+# ---------------------------------------------------------------- the temp sweep and the environment
+
+import os
+import sys
+
+from test_errors import RAW_CONTROL
+
+HOUR = 3600
+
+
+def _run(argv, **kw):
+    return subprocess.run(whitepaper_executable() + argv, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"}, **kw)
+
+
+def _one_error_line(proc, exit_code: int, *wanted: str) -> str:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == exit_code, output
+    assert "Traceback" not in output and not RAW_CONTROL.search(output), output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), output
+    for text in wanted:
+        assert text in lines[0], output
+    return lines[0]
+
+
+def test_the_temp_sweep_removes_only_its_own_stale_temp_files(tmp_path, edition):
+    """A build writing DIR/report.pdf may delete DIR/.report.pdf.whitepaper-XXXXXXXX.tmp older
+    than an hour (a killed build's), and nothing else: not another program's .x.tmp, not a
+    younger temp file (a build running now), not another target's."""
+    root = edition[1]
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    old = time.time() - 2 * HOUR
+    names = {
+        ".draft.docx.tmp": True,                          # someone else's: kept
+        ".report.pdf.abc.tmp": True,                      # not our pattern: kept
+        ".report.pdf.whitepaper-abcd1234.tmp": False,     # ours, stale: removed
+        ".other.pdf.whitepaper-abcd1234.tmp": True,       # ours, another target: kept
+        "report.pdf.whitepaper-abcd1234.tmp": True,       # no leading dot: not a name we make
+    }
+    for name in names:
+        (folder / name).write_bytes(b"x")
+        os.utime(folder / name, (old, old))
+    (folder / ".report.pdf.whitepaper-young123.tmp").write_bytes(b"x")   # young: a build running now
+    names[".report.pdf.whitepaper-young123.tmp"] = True
+    (folder / ".report.pdf.whitepaper-link1234.tmp").symlink_to(folder / ".draft.docx.tmp")
+    os.utime(folder / ".report.pdf.whitepaper-link1234.tmp", (old, old), follow_symlinks=False)
+    names[".report.pdf.whitepaper-link1234.tmp"] = True                   # a link is not our temp file
+
+    done = _run(["build", "--project", str(root), "-o", str(folder / "report.pdf")])
+    assert done.returncode == 0, done.stderr
+    for name, kept in names.items():
+        assert os.path.lexists(folder / name) == kept, name
+    assert (folder / ".draft.docx.tmp").read_bytes() == b"x"
+    assert {p.name for p in folder.iterdir()} == {n for n, kept in names.items() if kept} | {"report.pdf"}
+
+
+def _mount_tmpfs(where, *options: str) -> bool:
+    """A small tmpfs (root only): a real full disk or a real read-only file system, no mocks."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    where.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(("size=2m",) + options), "tmpfs", str(where)],
+                          capture_output=True).returncode == 0
+
+
+def _umount(where) -> None:
+    subprocess.run(["umount", str(where)], capture_output=True)
+
+
+def test_a_full_disk_is_one_error_line_and_keeps_the_previous_pdf(tmp_path, edition):
+    root = copy_project(tmp_path / "project")
+    output = root / "output"
+    if not _mount_tmpfs(output):
+        pytest.skip("needs root to mount a small tmpfs (a real full disk)")
+    try:
+        shutil.copytree(edition[1] / "output", output, dirs_exist_ok=True)   # warm caches, previous PDF
+        target = output / PDF_NAME
+        previous = target.read_bytes()
+        # fill the disk, leaving less room than a PDF takes
+        free = os.statvfs(output).f_bavail * os.statvfs(output).f_frsize
+        (output / "filler").write_bytes(b"\0" * max(free - 64 * 1024, 0))
+        for argv in (["build", "--project", str(root)], ["build", "--project", str(root), "--city", "dalian"]):
+            proc = _run(argv)
+            _one_error_line(proc, 2, "cannot write: the disk is full; free some space")
+            assert target.read_bytes() == previous
+            assert not [p.name for p in output.rglob("*.tmp")], "a temp file was left behind"
+    finally:
+        _umount(output)
+
+
+def test_a_read_only_output_folder_is_one_error_line(tmp_path, edition):
+    root = copy_project(tmp_path / "project")
+    output = root / "output"
+    staging = tmp_path / "staging"
+    shutil.copytree(edition[1] / "output", staging)
+    if not _mount_tmpfs(output):
+        pytest.skip("needs root to mount a read-only tmpfs (chmod does not stop root)")
+    try:
+        shutil.copytree(staging, output, dirs_exist_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(output)], check=True)
+        previous = (output / PDF_NAME).read_bytes()
+        line = _one_error_line(_run(["build", "--project", str(root)]), 2,
+                               "cannot write: the file system is read-only; write somewhere else with -o FILE")
+        assert line.startswith(f"error: {output / PDF_NAME}:")
+        assert (output / PDF_NAME).read_bytes() == previous
+        # check renders nothing: a read-only output/ only costs it the table cache
+        assert _run(["check", "--project", str(root)]).returncode == 0
+        # -o elsewhere still works: charts come from the (read-only) cache, the manifest is not touched
+        done = _run(["build", "--project", str(root), "-o", str(tmp_path / "elsewhere.pdf")])
+        assert done.returncode == 0, done.stderr
+    finally:
+        _umount(output)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_o_never_replaces_a_device(tmp_path, edition):
+    """As root, -o /dev/full once turned the device into a regular file: a device node made here
+    (the null device's numbers) must stay a device, and the build must say why it refused."""
+    import stat as st
+
+    device = tmp_path / "null-device"
+    os.mknod(device, 0o666 | st.S_IFCHR, os.makedev(1, 3))
+    link = tmp_path / "link.pdf"
+    link.symlink_to(device)
+    for given in (device, link):
+        _one_error_line(_run(["build", "--project", str(edition[1]), "-o", str(given)]), 2,
+                        "is a device, not a file; -o must name an ordinary file")
+        assert st.S_ISCHR(os.stat(device).st_mode)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="needs SIGTERM")
+def test_sigterm_is_handled_like_ctrl_c(tmp_path, edition):
+    """CI cancelling a job sends SIGTERM: the temp file goes, the previous PDF stays, one line, exit 143."""
+    root = copy_project(tmp_path / "project")
+    output = root / "output"
+    shutil.copytree(edition[1] / "output", output)
+    previous = (output / PDF_NAME).read_bytes()
+    _edit(root / "data" / "market.csv", "2007,ito,90.4", "2007,ito,100.4")
+    _edit(root / "data" / "market.csv", "2007,bpo,61.6", "2007,bpo,51.6")
+    caught = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        proc = subprocess.Popen(whitepaper_executable() + ["build", "--project", str(root)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not list(output.glob(TEMP_GLOB)) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        mid_write = proc.poll() is None
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+        if proc.returncode == 0:      # finished before the signal landed: nothing to check this time
+            (output / PDF_NAME).write_bytes(previous)
+            continue
+        caught.append(mid_write)
+        assert proc.returncode == 128 + sig, err
+        assert err.strip() == f"error: stopped by {sig.name}; nothing more was written, previous PDFs are unchanged"
+        assert "Traceback" not in err
+        assert not list(output.glob(TEMP_GLOB)), "the temp file was left behind"
+        assert (output / PDF_NAME).read_bytes() == previous
+    assert caught, "the build finished before either signal arrived"

@@ -11,6 +11,10 @@ shipped project and what the ``whitepaper`` command must answer::
       - {file: data/cities.csv, encode: gbk}         # re-encode the file
       - {file: data/x.csv, write: "a,b\\n"}          # (over)write the file
       - {file: chapters/07-ip-protection.yaml, delete: true}
+      - {file: data/market.csv, fifo: true}          # replace the file by a FIFO (named pipe)
+      - {file: output/whitepaper-2008.pdf, folder: true}   # … by an empty folder
+      - {file: output/.manifest.lock, symlink: "{root}/elsewhere"}   # … by a symbolic link
+    env: {SOURCE_DATE_EPOCH: "abc"}        # environment variables for the run
     argv: [build, --project, "{root}"]     # the default; {root} is the copy
     exit: 1                                # 0 ok, 1 content error, 2 usage error
     location:                              # an output line starts with "error: <file>:<line>:<column>:"
@@ -19,6 +23,9 @@ shipped project and what the ``whitepaper`` command must answer::
     message: "did you mean 'bar'?"         # … and contains this text
     subprocess: true                       # also run the real `whitepaper` executable
     pdf_contains: "…"                      # exit 0 only: text the new PDF must contain
+    variants:                              # a family: more inputs answered alike, each run on a
+      - {argv: [...], message: "…"}        # fresh copy; a variant's keys (edits, argv, env,
+      - {edits: [...], location: …}        # location, message) replace the case's
 
 ``location`` may also be a fixed string (``data/market.csv:3``); with ``at``,
 ``line_only: true`` leaves the column out (templates: Jinja2 gives no column).
@@ -27,12 +34,15 @@ Anchoring on text keeps the cases right when someone edits the shipped chapters.
 file; ``latin-1`` writes exact bytes (``"\\xff"`` is the byte 0xFF).
 
 For every case the test asserts the exit code, the location and message on
-one ``error:`` line, no traceback, and — for a failed build — that output/
-holds exactly what it held before, with the previous PDF byte-identical.
+one ``error:`` line, no traceback, no raw control character (an escape
+sequence from data or arguments must be shown escaped), and — for a failed
+build — that output/ holds exactly what it held before, with the previous PDF
+byte-identical.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +58,11 @@ from pipeline.cli import cli
 
 BROKEN = Path(__file__).parent / "broken"
 CASES = sorted(BROKEN.glob("*.yaml"))
-KEYS = {"description", "edits", "argv", "exit", "location", "message", "subprocess", "pdf_contains"}
+KEYS = {"description", "edits", "argv", "exit", "location", "message", "subprocess", "pdf_contains", "env",
+        "variants"}
+VARIANT_KEYS = {"edits", "argv", "location", "message", "env"}
+# C0 (but newline and tab), DEL and C1: a message printing one of these lets data drive the terminal
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PDF_NAME = "whitepaper-2008.pdf"
 
 
@@ -60,13 +74,31 @@ def _load_case(path: Path) -> dict:
         assert case.get("message"), f"{path.name}: a failing case must name a message"
     else:
         assert case.get("pdf_contains"), f"{path.name}: a succeeding case must say what the PDF shows"
+    for variant in case.get("variants") or ():
+        assert isinstance(variant, dict) and set(variant) <= VARIANT_KEYS, f"{path.name}: bad variant {variant}"
     return case
+
+
+def _variants(case: dict) -> list[dict]:
+    """The case itself, then each variant: the case with the variant's keys in place of its own."""
+    return [case] + [{**case, **variant} for variant in case.get("variants") or ()]
 
 
 def apply_edit(root: Path, edit: dict) -> None:
     path = root / edit["file"]
     encoding = edit.get("encoding", "utf-8")
-    if edit.get("delete"):
+    if edit.get("fifo") or edit.get("folder") or "symlink" in edit:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        if edit.get("fifo"):
+            os.mkfifo(path)
+        elif edit.get("folder"):
+            path.mkdir()
+        else:
+            path.symlink_to(edit["symlink"].replace("{root}", str(root)))
+    elif edit.get("delete"):
         assert path.exists(), f"nothing to delete at {edit['file']}"
         shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     elif "write" in edit:
@@ -131,6 +163,7 @@ def expected_location(case: dict, root: Path) -> str | None:
 
 def check_answer(case: dict, output: str, exit_code: int, root: Path, before: dict[str, bytes]) -> None:
     assert "Traceback" not in output, output
+    assert not RAW_CONTROL.search(output), f"a raw control character in the output: {output!r}"
     assert exit_code == case["exit"], output
     lines = [line for line in output.splitlines() if line.strip()]
     if case["exit"] == 1:
@@ -156,22 +189,23 @@ def check_answer(case: dict, output: str, exit_code: int, root: Path, before: di
 
 @pytest.mark.parametrize("case_file", CASES, ids=[p.stem for p in CASES])
 def test_broken_input_is_answered_clearly(case_file, tmp_path, good_output):
-    case = _load_case(case_file)
-    root = _prepare(tmp_path, good_output, case)
-    before = _listing(root / "output")
-    if case["exit"]:
-        assert before.get(PDF_NAME) == (good_output / PDF_NAME).read_bytes()
+    family = _load_case(case_file)
+    for number, case in enumerate(_variants(family)):
+        root = _prepare(tmp_path / str(number), good_output, case)
+        before = _listing(root / "output")
+        if case["exit"] and (root / "output" / PDF_NAME).is_file():
+            assert before.get(PDF_NAME) == (good_output / PDF_NAME).read_bytes()
 
-    result = CliRunner().invoke(cli, _argv(case, root))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    check_answer(case, result.output, result.exit_code, root, before)
+        result = CliRunner().invoke(cli, _argv(case, root), env=case.get("env"))
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        check_answer(case, result.output, result.exit_code, root, before)
 
-    if case.get("subprocess"):
-        if not case["exit"]:
-            (root / "output" / PDF_NAME).write_bytes((good_output / PDF_NAME).read_bytes())
-        proc = subprocess.run(whitepaper_executable() + _argv(case, root), capture_output=True, text=True,
-                              timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-        check_answer(case, proc.stdout + proc.stderr, proc.returncode, root, before)
+        if case.get("subprocess"):
+            if not case["exit"]:
+                (root / "output" / PDF_NAME).write_bytes((good_output / PDF_NAME).read_bytes())
+            proc = subprocess.run(whitepaper_executable() + _argv(case, root), capture_output=True, text=True,
+                                  timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8", **(case.get("env") or {})})
+            check_answer(case, proc.stdout + proc.stderr, proc.returncode, root, before)
 
 
 def test_the_corpus_is_large_enough():
@@ -204,7 +238,7 @@ def _shape(line: str) -> str:
 def test_the_examples_in_docs_errors_md_are_what_the_command_prints(name, lines, tmp_path, good_output):
     case = _load_case(BROKEN / f"{name}.yaml")
     root = _prepare(tmp_path, good_output, case)
-    result = CliRunner().invoke(cli, _argv(case, root))
+    result = CliRunner().invoke(cli, _argv(case, root), env=case.get("env"))
     printed = _shape(result.output.replace(str(root), DOC_PROJECT))
     for line in lines:
         assert _shape(line) in printed, f"docs/errors.md shows a message the program no longer prints:\n{line}"
