@@ -184,8 +184,8 @@ def check_output_file(given: str | Path, project_root: Path, inputs: tuple[Path,
     Refused: an empty name, a folder, anything but a regular file (a device such
     as /dev/null, a FIFO, a socket), a file in the project's input folders or
     among ``inputs`` (the files the project reads), an existing file that is not
-    a PDF, and a folder that does not exist.  Symbolic links are followed before
-    deciding.
+    a PDF, and a folder that does not exist (outside ``output/``).  Symbolic
+    links are followed before deciding.
     """
     text = str(given)
     if not text.strip():
@@ -216,7 +216,8 @@ def check_output_file(given: str | Path, project_root: Path, inputs: tuple[Path,
         if st.st_size and not _is_pdf(real):
             raise UsageError(f"{text}: exists and is not a PDF; -o only replaces PDFs: "
                              "delete the file first or choose another name")
-    elif not real.parent.is_dir():
+    elif not real.parent.is_dir() and not real.parent.is_relative_to(root / "output"):
+        # output/ and folders in it are ours to create; anywhere else, a missing folder is a typo
         raise UsageError(f"{text}: the folder {path.parent} does not exist; create it first")
     return path
 

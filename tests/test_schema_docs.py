@@ -44,4 +44,5 @@ def test_schema_command_refuses_an_unwritable_folder(tmp_path):
     blocker.write_text("x")
     result = CliRunner().invoke(cli, ["schema", "--out", str(blocker / "schema")])
     assert result.exit_code == 2
-    assert "Traceback" not in result.output and result.output.startswith("error: cannot write")
+    assert "Traceback" not in result.output and result.output.startswith("error: ")
+    assert "cannot write: a file stands where a folder should be" in result.output
