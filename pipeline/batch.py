@@ -13,6 +13,8 @@ here, when every city is done.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +24,7 @@ from typing import Callable
 from . import manifest
 from .build import CityBuilder, Options, check, checked_output_dir, city_pdf, default_target, output_dir
 from .cities import city_profiles, find_city, shard as shard_of
-from .files import explain
+from .files import explain, remove_own_temps
 from .model import CityOutcome, ContentError, UsageError
 
 log = logging.getLogger(__name__)
@@ -63,18 +65,35 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
         if on_done is not None:
             on_done(outcome)
 
-    if jobs == 1 or len(ids) <= 1:
-        builder = CityBuilder(options, project)
-        for city in ids:
-            done(_build_one(builder, city))
-    else:
-        from .build import cache_dir
-        from .charts import keep_matplotlib_config_in, preload
+    try:
+        if jobs == 1 or len(ids) <= 1:
+            builder = CityBuilder(options, project)
+            for city in ids:
+                done(_build_one(builder, city))
+        else:
+            _build_in_pool(options, project, ids, jobs, done)
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM: the cities finished so far are real output; the one being written was discarded
+        finished = [o.result for o in outcomes.values() if o.ok]
+        if finished:
+            manifest.record(output_dir(project.root), finished)
+        raise
+    ordered = [outcomes[c] for c in ids]
+    built = [o.result for o in ordered if o.ok]
+    if built:
+        manifest.record(output_dir(project.root), built)
+    return ordered
 
-        keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
-        preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
-        with ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
-                                 initargs=(options, project)) as pool:
+
+def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
+    from .build import cache_dir
+    from .charts import keep_matplotlib_config_in, preload
+
+    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
+    preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
+    with ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
+                             initargs=(options, project)) as pool:
+        try:
             futures = {}
             for city in ids:
                 try:
@@ -87,11 +106,25 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
                     done(future.result())
                 except Exception as e:  # the worker process died (killed, out of memory)
                     done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
-    ordered = [outcomes[c] for c in ids]
-    built = [o.result for o in ordered if o.ok]
-    if built:
-        manifest.record(output_dir(project.root), built)
-    return ordered
+        except KeyboardInterrupt:
+            # stop now: without this the pool would finish every queued city before shutting down
+            workers = list((getattr(pool, "_processes", None) or {}).values())   # shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()   # SIGTERM: the worker discards its temp file and exits (_stop_worker)
+            raise
+
+
+_building = False   # in a worker: whether a city is being built right now
+
+
+def _stop_worker(signum, frame) -> None:
+    """A worker's SIGINT/SIGTERM: mid-city, unwind (temp files go) then exit; idle, exit at once.
+
+    Exiting quietly here keeps multiprocessing from printing a worker's traceback."""
+    if _building:
+        raise KeyboardInterrupt
+    os._exit(128 + signum)
 
 
 def _init_worker(options: Options, project) -> None:
@@ -101,6 +134,8 @@ def _init_worker(options: Options, project) -> None:
     this worker is given, rather than breaking the pool with a bare traceback.
     """
     global _builder, _worker_error
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_worker)
     try:
         builder = CityBuilder(options, project)
         builder.load_fonts()
@@ -113,10 +148,18 @@ def _init_worker(options: Options, project) -> None:
 
 
 def _run_city(city: str) -> CityOutcome:
+    global _building
     if _builder is None:
         root, why = _worker_error or (Path("."), "not initialised")
         return CityOutcome(city, city_pdf(root, city), errors=(f"the worker could not start: {why}",))
-    return _build_one(_builder, city)
+    _building = True
+    try:
+        return _build_one(_builder, city)
+    except KeyboardInterrupt:
+        remove_own_temps()
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _building = False
 
 
 def _build_one(builder: CityBuilder, city: str) -> CityOutcome:

@@ -327,7 +327,7 @@ class atomic_output:
             if exc_type is None:
                 umask = os.umask(0)
                 os.umask(umask)
-                os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600; a PDF is for sharing
+                os.chmod(self.tmp, 0o666 & ~umask)  # the temp file is 0600; a PDF is for sharing
                 os.replace(self.tmp, self.target)
         except OSError as e:
             if exc_type is None:

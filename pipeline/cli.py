@@ -108,7 +108,7 @@ def _error_net(json_errors: bool = False):
             except KeyboardInterrupt as e:
                 remove_own_temps()
                 signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
-                message = f"stopped by {signal.Signals(signum).name}; nothing more was written, previous PDFs are unchanged"
+                message = f"stopped by {signal.Signals(signum).name}; no half-written file was left (a PDF being written keeps its previous version)"
                 code = EXIT_SIGNAL + signum
             except Exception as e:
                 log.info("internal error:\n%s", traceback.format_exc())

@@ -19,11 +19,9 @@ import errno
 import logging
 import os
 import re
-import signal
+import secrets
 import stat
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from .model import ContentError, Problem, SourcePos, UsageError
@@ -68,38 +66,35 @@ def temp_prefix(target: Path) -> str:
 
 
 def is_own_temp(name: str, target: Path) -> bool:
-    """True for the names ``tempfile.mkstemp(prefix=temp_prefix(target), suffix='.tmp')`` makes."""
-    return re.fullmatch(re.escape(temp_prefix(target)) + r"[a-z0-9_]{8}\.tmp", name) is not None
+    """True for the names :func:`make_temp` gives ``target``'s temp files."""
+    return re.fullmatch(re.escape(temp_prefix(target)) + r"[0-9a-f]{8}\.tmp", name) is not None
 
 
-# Temp files this process made and has not yet renamed or removed: Ctrl-C or SIGTERM can land
-# anywhere, even between creating one and the code that would remove it; the CLI removes these.
+# Temp files this process made and has not yet renamed or removed.  Ctrl-C or SIGTERM can land
+# anywhere (a signal caught by another thread, such as a BLAS worker, is handled by the main thread
+# at its next bytecode), so a name is registered before the file is created; the CLI removes them.
 _own_temps: set[str] = set()
 
 
-@contextmanager
-def _signals_held():
-    """SIGINT/SIGTERM wait while a temp file is created and registered (delivered right after)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 def make_temp(target: Path) -> tuple[int, str]:
-    """A new private temp file beside ``target`` (first removing this target's stale ones).
+    """A new private temp file beside ``target`` (first removing this target's stale ones):
+    ``.<target>.whitepaper-<8 random hex digits>.tmp``, created exclusively, mode 0600.
 
     Call :func:`forget_temp` once it is renamed or removed."""
     target = Path(target)
     remove_stale_temps(target)
-    with _signals_held():
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target), suffix=".tmp")
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(target.parent, f"{temp_prefix(target)}{secrets.token_hex(4)}.tmp")
         _own_temps.add(tmp)
-    return fd, tmp
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:   # another build's name: try the next
+            _own_temps.discard(tmp)
+        except BaseException:
+            _own_temps.discard(tmp)
+            raise
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
 
 
 def forget_temp(tmp: str) -> None:

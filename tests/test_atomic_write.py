@@ -130,11 +130,11 @@ def test_the_temp_sweep_removes_only_its_own_stale_temp_files(tmp_path, edition)
     for name in names:
         (folder / name).write_bytes(b"x")
         os.utime(folder / name, (old, old))
-    (folder / ".report.pdf.whitepaper-young123.tmp").write_bytes(b"x")   # young: a build running now
-    names[".report.pdf.whitepaper-young123.tmp"] = True
-    (folder / ".report.pdf.whitepaper-link1234.tmp").symlink_to(folder / ".draft.docx.tmp")
-    os.utime(folder / ".report.pdf.whitepaper-link1234.tmp", (old, old), follow_symlinks=False)
-    names[".report.pdf.whitepaper-link1234.tmp"] = True                   # a link is not our temp file
+    (folder / ".report.pdf.whitepaper-0123abcd.tmp").write_bytes(b"x")   # young: a build running now
+    names[".report.pdf.whitepaper-0123abcd.tmp"] = True
+    (folder / ".report.pdf.whitepaper-1111aaaa.tmp").symlink_to(folder / ".draft.docx.tmp")
+    os.utime(folder / ".report.pdf.whitepaper-1111aaaa.tmp", (old, old), follow_symlinks=False)
+    names[".report.pdf.whitepaper-1111aaaa.tmp"] = True                   # a link is not our temp file
 
     done = _run(["build", "--project", str(root), "-o", str(folder / "report.pdf")])
     assert done.returncode == 0, done.stderr
@@ -242,8 +242,40 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path, edition):
             continue
         caught.append(mid_write)
         assert proc.returncode == 128 + sig, err
-        assert err.strip() == f"error: stopped by {sig.name}; nothing more was written, previous PDFs are unchanged"
+        assert err.strip() == f"error: stopped by {sig.name}; no half-written file was left (a PDF being written keeps its previous version)"
         assert "Traceback" not in err
         assert not list(output.glob(TEMP_GLOB)), "the temp file was left behind"
         assert (output / PDF_NAME).read_bytes() == previous
     assert caught, "the build finished before either signal arrived"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="needs SIGTERM")
+def test_sigterm_stops_a_city_batch_now(tmp_path, edition):
+    """SIGTERM to a `--all-cities -j 2` run stops it at once: the workers are stopped (the pool would
+    otherwise finish every queued city first), no temp file is left, and every excerpt written is whole."""
+    import json
+
+    root = copy_project(tmp_path / "project")
+    cities = root / "output" / "cities"
+    proc = subprocess.Popen(whitepaper_executable() + ["build", "--project", str(root), "--all-cities", "-j", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while not list(cities.glob("*.pdf")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the batch ended before the first excerpt appeared"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.strip().endswith("no half-written file was left (a PDF being written keeps its previous version)")
+    assert "Traceback" not in err
+    total = len((root / "data" / "cities.csv").read_text(encoding="utf-8").splitlines()) - 1
+    built = sorted(p.name for p in cities.glob("*.pdf"))
+    assert 1 <= len(built) < total, f"{len(built)} of {total} excerpts: the batch was not stopped"
+    assert not [p for p in (root / "output").rglob("*.tmp")], "a temp file was left behind"
+    # every excerpt there is whole; the manifest lists those whose result reached the parent in time
+    for name in built:
+        with pymupdf.open(cities / name) as doc:
+            assert doc.page_count > 1
+    manifest = root / "output" / "manifest.json"
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))["pdfs"] if manifest.exists() else {}
+    assert set(recorded) <= {f"cities/{name}" for name in built}
