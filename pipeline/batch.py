@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import manifest
-from .build import CityBuilder, Options, check, checked_output_dir, city_pdf, default_target, output_dir
+from .build import (CityBuilder, Options, cache_dir, check, check_writable, checked_output_dir, city_pdf,
+                    default_target, output_dir)
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
 from .model import CityOutcome, ContentError, UsageError
@@ -53,7 +54,9 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
     ids = [find_city(project, c) for c in cities] if cities else list(city_profiles(project))
     ids = list(dict.fromkeys(ids))
     if ids:
-        default_target(project.root, "cities", f"{ids[0]}.pdf")   # output/cities/ a file, or a link out
+        # output/cities/ a file, a link out, read-only: one error (exit 2), not the same one per city
+        check_writable(default_target(project.root, "cities", f"{ids[0]}.pdf").parent)
+        check_writable(cache_dir(options) / "charts")
     if shard is not None:
         ids = shard_of(ids, *shard)
     if on_start is not None:

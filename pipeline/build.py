@@ -64,6 +64,23 @@ def default_target(project_root: Path, *parts: str) -> Path:
     return target
 
 
+def check_writable(folder: Path) -> None:
+    """Create (if need be) and write a probe file in ``folder``: a read-only, full or blocked folder is
+    one UsageError (exit 2) before a batch starts, not the same error for every city."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = make_temp(folder / ".probe")
+        try:
+            os.write(fd, b"x")
+        finally:
+            os.close(fd)
+            os.unlink(tmp)
+            forget_temp(tmp)
+    except OSError as e:
+        raise UsageError(explain(e, folder)) from None
+
+
 def cache_dir(options: Options) -> Path:
     return options.cache_dir or output_dir(options.project) / ".cache"
 

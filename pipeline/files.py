@@ -35,9 +35,9 @@ STALE_AFTER_S = 3600   # a temp file this old belongs to a killed build; a runni
 _REASONS = {
     errno.ENOSPC: ("the disk is full", "free some space and run the command again"),
     errno.EDQUOT: ("the disk quota is used up", "free some space and run the command again"),
-    errno.EROFS: ("the file system is read-only", "write somewhere else with -o FILE"),
-    errno.EACCES: ("permission denied", "make it writable for you, or write somewhere else with -o FILE"),
-    errno.EPERM: ("operation not permitted", "make it writable for you, or write somewhere else with -o FILE"),
+    errno.EROFS: ("the file system is read-only", "make it writable (one PDF can go elsewhere with -o FILE)"),
+    errno.EACCES: ("permission denied", "make it writable for you (one PDF can go elsewhere with -o FILE)"),
+    errno.EPERM: ("operation not permitted", "make it writable for you (one PDF can go elsewhere with -o FILE)"),
     errno.EISDIR: ("it is a folder", "move that folder away, or name another file with -o FILE"),
     errno.ENOTDIR: ("a file stands where a folder should be", "move that file away"),
     errno.EEXIST: ("a file stands where a folder should be", "move that file away"),

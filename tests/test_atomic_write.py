@@ -190,8 +190,12 @@ def test_a_read_only_output_folder_is_one_error_line(tmp_path, edition):
         subprocess.run(["mount", "-o", "remount,ro", str(output)], check=True)
         previous = (output / PDF_NAME).read_bytes()
         line = _one_error_line(_run(["build", "--project", str(root)]), 2,
-                               "cannot write: the file system is read-only; write somewhere else with -o FILE")
+                               "cannot write: the file system is read-only; make it writable")
         assert line.startswith(f"error: {output / PDF_NAME}:")
+        # a batch says it once, before any city, not once per city
+        line = _one_error_line(_run(["build", "--project", str(root), "--all-cities", "-j", "2"]), 2,
+                               "cannot write: the file system is read-only")
+        assert line.startswith(f"error: {output / 'cities'}:")
         assert (output / PDF_NAME).read_bytes() == previous
         # check renders nothing: a read-only output/ only costs it the table cache
         assert _run(["check", "--project", str(root)]).returncode == 0
@@ -279,3 +283,24 @@ def test_sigterm_stops_a_city_batch_now(tmp_path, edition):
     manifest = root / "output" / "manifest.json"
     recorded = json.loads(manifest.read_text(encoding="utf-8"))["pdfs"] if manifest.exists() else {}
     assert set(recorded) <= {f"cities/{name}" for name in built}
+
+
+def test_a_lock_file_we_may_not_write_is_locked_read_only(tmp_path, edition):
+    """Another user's output/.manifest.lock (here: immutable, which stops root too) once crashed the
+    build with a traceback; flock needs no write access, so the build goes on and records its PDF."""
+    import json
+
+    root = copy_project(tmp_path / "project")
+    output = root / "output"
+    shutil.copytree(edition[1] / "output", output)
+    lock = output / ".manifest.lock"
+    lock.touch()
+    if subprocess.run(["chattr", "+i", str(lock)], capture_output=True).returncode != 0:
+        pytest.skip("needs chattr +i (root, a file system with attributes)")
+    try:
+        done = _run(["build", "--project", str(root)])
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        assert PDF_NAME in json.loads((output / "manifest.json").read_text(encoding="utf-8"))["pdfs"]
+    finally:
+        subprocess.run(["chattr", "-i", str(lock)], capture_output=True)
