@@ -129,9 +129,10 @@ def check_all(options: Options) -> tuple[Project, ResolvedDocument, int]:
     project, document = check(options)
     figures = document.figures()
     try:
+        checked_output_dir(options.project)   # not one leading out of the project, nor a file
         images, _ = draw_charts(project, figures, options)
         return project, document, _typeset_nowhere(project, document, figures, images)
-    except OSError:
+    except (OSError, UsageError):
         # a cache we may not write to (read-only output/): check draws into a folder of its own
         with tempfile.TemporaryDirectory(prefix="whitepaper-check-") as tmp:
             images, _ = draw_charts(project, figures, replace(options, cache_dir=Path(tmp)))
