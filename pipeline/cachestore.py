@@ -28,7 +28,8 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from .files import write_atomically, write_cache
+from .files import read_input, write_atomically, write_cache
+from .model import ContentError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ class CacheStore:
     def get(self, name: str) -> bytes | None:
         """The entry's bytes if it exists and its seal verifies, else None (make it again)."""
         try:
-            data = (self.folder / name).read_bytes()
-            seal = (self.folder / f"{name}.mac").read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
+            data = read_input(self.folder, name)   # a FIFO planted in the cache is refused, not read
+            seal = read_input(self.folder, f"{name}.mac").decode("ascii").strip()
+        except (OSError, UnicodeDecodeError, ContentError, UsageError):
             return None
         if not hmac.compare_digest(seal, self._seal(name, data)):
             log.info("cache entry %s does not verify; making it again", self.folder / name)
@@ -87,10 +88,10 @@ def _key_file_secret(key_path: str) -> bytes:
     path = Path(key_path)
     for _ in range(3):
         try:
-            key = path.read_text(encoding="ascii").strip()
+            key = read_input(path.parent, path.name).decode("ascii").strip()   # never blocks on a FIFO
             if len(key) == 64:
                 return key.encode("ascii")
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError, ContentError, UsageError):
             pass
         try:
             tmp = path.with_name(f"{KEY_FILE}.{secrets.token_hex(8)}.tmp")
@@ -102,7 +103,7 @@ def _key_file_secret(key_path: str) -> bytes:
                 pass
             finally:
                 tmp.unlink(missing_ok=True)
-        except OSError as e:
+        except (OSError, UsageError) as e:   # write_atomically names the file in a UsageError
             log.info("cannot keep a cache key in %s (%s): caches are not reused", path, e)
             break
     # no key can be kept: a key for this process only, so nothing cached before is trusted
