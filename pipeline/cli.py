@@ -317,10 +317,10 @@ def check(project: Path) -> None:
 
 @cli.command()
 @project_option
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="PDF to write (default: as for build).")
+@click.option("--output", "-o", metavar="FILE", help="PDF to write (default: as for build).")
 @click.option("--city", metavar="CITY", help="Preview CITY's excerpt instead of the full edition.")
-def watch(project: Path, output: Path | None, city: str | None) -> None:
+@_error_net()
+def watch(project: Path, output: str | None, city: str | None) -> None:
     """Build, then rebuild on every save of a chapter, data, font, image or edition file (Ctrl-C stops)."""
     from .build import Options
     from .watch import watch as watch_project
@@ -328,20 +328,20 @@ def watch(project: Path, output: Path | None, city: str | None) -> None:
     def report(event) -> None:
         what = ", ".join(event.changed) if event.changed else "first build"
         if event.pdf is not None:
-            click.echo(f"{event.seconds:.2f} s  wrote {event.pdf} ({event.pages} pages)  [{what}]")
+            _say(f"{event.seconds:.2f} s  wrote {event.pdf} ({event.pages} pages)  [{what}]", err=False)
             return
         for problem in event.problems:
-            click.echo(f"error: {problem}", err=True)
-        click.echo(f"{event.seconds:.2f} s  build failed; the last good PDF is unchanged  [{what}]", err=True)
+            _say(f"error: {problem}")
+        _say(f"{event.seconds:.2f} s  build failed; the last good PDF is unchanged  [{what}]")
 
-    click.echo("watching chapters/, data/, fonts/ and images/ (Ctrl-C stops)", err=True)
+    if output is not None:
+        check_output_file(output, project)
+    _say("watching chapters/, data/, fonts/ and images/ (Ctrl-C stops)")
     try:
         watch_project(Options(project=project, output=output, city=city), report)
-    except UsageError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+    except KeyboardInterrupt:   # the way to stop watching (SIGTERM too): not an error
+        remove_own_temps()
+        _say("stopped")
 
 
 @cli.command()
