@@ -201,6 +201,9 @@ def check_output_file(given: str | Path, project_root: Path, inputs: tuple[Path,
         st = os.stat(real)
     except FileNotFoundError:
         st = None
+    except NotADirectoryError:
+        in_the_way = next((p for p in real.parents if p.exists() and not p.is_dir()), real.parent)
+        raise UsageError(f"{text}: {in_the_way} is a file, not a folder; choose another path") from None
     except OSError as e:
         raise UsageError(explain(e, text, "cannot write")) from None
     if st is not None:

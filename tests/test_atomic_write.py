@@ -144,13 +144,15 @@ def test_the_temp_sweep_removes_only_its_own_stale_temp_files(tmp_path, edition)
     assert {p.name for p in folder.iterdir()} == {n for n, kept in names.items() if kept} | {"report.pdf"}
 
 
-def _mount_tmpfs(where, *options: str) -> bool:
-    """A small tmpfs (root only): a real full disk or a real read-only file system, no mocks."""
+def _mount_tmpfs(where, room_for, *options: str) -> bool:
+    """A small tmpfs (root only), room for the folder ``room_for`` and 2 MB more: a real full disk or a
+    real read-only file system, no mocks."""
     if os.geteuid() != 0 or not sys.platform.startswith("linux"):
         return False
     where.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(("size=2m",) + options), "tmpfs", str(where)],
-                          capture_output=True).returncode == 0
+    size_k = sum(p.stat().st_size for p in room_for.rglob("*") if p.is_file()) // 1024 + 2048
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join((f"size={size_k}k",) + options), "tmpfs",
+                           str(where)], capture_output=True).returncode == 0
 
 
 def _umount(where) -> None:
@@ -160,7 +162,7 @@ def _umount(where) -> None:
 def test_a_full_disk_is_one_error_line_and_keeps_the_previous_pdf(tmp_path, edition):
     root = copy_project(tmp_path / "project")
     output = root / "output"
-    if not _mount_tmpfs(output):
+    if not _mount_tmpfs(output, edition[1] / "output"):
         pytest.skip("needs root to mount a small tmpfs (a real full disk)")
     try:
         shutil.copytree(edition[1] / "output", output, dirs_exist_ok=True)   # warm caches, previous PDF
@@ -183,7 +185,7 @@ def test_a_read_only_output_folder_is_one_error_line(tmp_path, edition):
     output = root / "output"
     staging = tmp_path / "staging"
     shutil.copytree(edition[1] / "output", staging)
-    if not _mount_tmpfs(output):
+    if not _mount_tmpfs(output, staging):
         pytest.skip("needs root to mount a read-only tmpfs (chmod does not stop root)")
     try:
         shutil.copytree(staging, output, dirs_exist_ok=True)
