@@ -170,7 +170,7 @@ def write_cache(target: Path, data: bytes) -> None:
 
 
 # The project's input folders: -o may not write into them.
-INPUT_FOLDERS = ("chapters", "data", "fonts")
+INPUT_FOLDERS = ("chapters", "data", "fonts", "images", "themes", "editions")
 
 
 def check_output_file(given: str | Path, project_root: Path, inputs: tuple[Path, ...] = ()) -> Path:
