@@ -167,8 +167,8 @@ def build(options: Options) -> BuildResult:
     if options.output is not None:
         check_output_file(options.output, options.project)   # before any work: an empty name, a device …
     checked_output_dir(options.project)
-    _warm_up_charts(options)
     try:
+        _warm_up_charts(options)   # inside: a stop (SIGTERM) during it must still release the worker
         project, document = check(options)
         output = None
         if options.output is not None:
