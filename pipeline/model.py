@@ -203,6 +203,7 @@ class ChartSpec:
     series: tuple[tuple[str, tuple[float, ...]], ...]
     unit: str
     highlight: tuple[str, ...] = ()
+    others_label: str = ""              # with a highlight: the legend key of the grey categories (其他城市)
     labels: tuple[str, ...] = ()   # per-category text labels (timeline)
     data_files: tuple[str, ...] = ()
     percent_decimals: int = 1      # shares printed on the chart round like the text's (data/tables.yaml)

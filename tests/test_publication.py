@@ -419,12 +419,18 @@ def test_chart_series_stay_distinct_in_greyscale(edition):
         assert min(b - a for a, b in zip(values, values[1:])) >= 25, values
 
 
-def test_other_cities_are_neutral_grey_in_an_excerpt(cities_build):
+def test_other_cities_are_neutral_grey_in_an_excerpt(cities_build, edition):
     import pymupdf
+
+    with pymupdf.open(edition[0].pdf) as doc:
+        page = next(p for p in doc if p.get_label().isdigit() and "图 5-2\u3000" in body_text(p))
+        assert "其他城市" not in body_text(page)            # the full edition greys nothing
 
     with pymupdf.open(cities_build[1]["dalian"].pdf) as doc:
         page = next(p for p in doc if p.get_label().isdigit() and "图 5-2\u3000" in body_text(p))
         fills = _series_fills(page)
+        key = body_text(page)
+    assert "其他城市" in key                                 # the grey has a legend key (edition wording others_key)
     neutral = [f for f in fills if max(f) - min(f) < 0.02]
     assert len(neutral) == 1, fills                         # one grey for the other cities
     assert all(abs(lightness(neutral[0]) - lightness(f)) >= 5 for f in fills if f not in neutral)

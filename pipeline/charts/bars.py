@@ -58,8 +58,11 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
     if n > 1:
         from matplotlib.patches import Patch
 
-        # the series colours (not the muted ones of an excerpt)
-        legend_above(ax, [Patch(color=c) for c in colors], [name for name, _ in spec.series])
+        # the series colours, and in an excerpt a key for the grey of the other categories
+        handles, names = [Patch(color=c) for c in colors], [name for name, _ in spec.series]
+        if highlighted and spec.others_label:
+            handles, names = handles + [Patch(color=MUTED)], names + [spec.others_label]
+        legend_above(ax, handles, names)
 
 
 def _bar(ax, spec):

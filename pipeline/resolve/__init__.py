@@ -72,6 +72,7 @@ class _Resolver:
         self.writing = Writing(self.numbering)
         self.env.globals.update(ref=self.writing.ref, footnote=self.writing.footnote)
         self.problems: list[Problem] = []
+        self.wording: dict[str, str] = {}
         self.context: dict[str, Any] = {"edition": dict(project.edition.data)}
         periods = project.tables.get("periods")
         for r in periods.rows if periods else ():
@@ -190,6 +191,7 @@ class _Resolver:
         if self.city is not None:
             edition, profile = self._excerpt_edition(edition)
         edition = self._with_wording(edition, profile)
+        self.wording = edition.wording
         if edition.cover_title and "".join(edition.cover_title) != edition.title:
             self.problems.append(Problem(ed.pos(("cover_title",)), "cover_title",
                                          f"the cover lines joined ('{''.join(edition.cover_title)}') must equal "
@@ -341,6 +343,7 @@ class _Resolver:
         unit = spec.get("unit") or ("" if fmt.percent else fmt.unit_text)
         chart = ChartSpec(kind=spec["chart"], title=title, categories=tuple(categories), series=series,
                           unit=unit, highlight=highlight,
+                          others_label=self.wording.get("others_key", "") if highlight else "",
                           labels=tuple(point_labels.get(c, "") for c in categories),
                           data_files=(self.project.tables[spec["table"]].file,),
                           percent_decimals=self.data.percent_decimals, number_format=fmt, **numbers)
