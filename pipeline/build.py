@@ -41,10 +41,18 @@ def cache_dir(options: Options) -> Path:
     return options.cache_dir or output_dir(options.project) / ".cache"
 
 
+MAX_EPOCH = 253_402_300_799   # 9999-12-31 23:59:59 UTC: the last date a PDF can carry
+
+
 def document_epoch(edition_year: int, edition_month: int | None) -> int:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the edition's own date — never "now"."""
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if env.isdigit():
+        if len(env) > 11 or int(env) > MAX_EPOCH:
+            from .model import UsageError
+
+            raise UsageError(f"SOURCE_DATE_EPOCH={env[:20]}{'…' if len(env) > 20 else ''} is beyond the year 9999; "
+                             "give seconds since 1970")
         return int(env)
     return calendar.timegm((edition_year, edition_month or 1, 1, 0, 0, 0))
 
@@ -260,6 +268,8 @@ class atomic_output:
             # a folder we may not write to, or a file where a folder should be: the command line's mistake
             from .model import UsageError
 
+            if isinstance(e, (FileExistsError, NotADirectoryError)) and e.filename:
+                raise UsageError(f"cannot write {self.target}: {e.filename} is a file, not a folder") from None
             culprit = f" ({e.filename})" if e.filename and str(e.filename) != str(self.target) else ""
             raise UsageError(f"cannot write {self.target}: {e.strerror or e}{culprit}") from None
         self.file = os.fdopen(fd, "wb")
@@ -275,7 +285,12 @@ class atomic_output:
                 umask = os.umask(0)
                 os.umask(umask)
                 os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600; a PDF is for sharing
-                os.replace(self.tmp, self.target)
+                try:
+                    os.replace(self.tmp, self.target)
+                except OSError as e:   # a folder where the PDF should be, and the like
+                    from .model import UsageError
+
+                    raise UsageError(f"cannot write {self.target}: {e.strerror or e}") from None
         finally:
             if os.path.exists(self.tmp):
                 os.unlink(self.tmp)

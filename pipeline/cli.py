@@ -71,6 +71,8 @@ def build(project: Path, output: Path | None, cities: tuple[str, ...], all_citie
     from .build import Options, build as build_edition
 
     try:
+        if output is not None and str(output) in ("", "."):
+            raise UsageError("-o/--output: give the PDF's file name (the path is empty)")
         if cities and all_cities:
             raise UsageError("use --city or --all-cities, not both")
         if not cities and not all_cities:
@@ -205,6 +207,9 @@ def check(project: Path) -> None:
     except ContentError as e:
         _report(e)
         sys.exit(EXIT_CONTENT)
+    except UsageError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
     figures, tables = len(document.listed_figures()), len(document.tables())
     click.echo(f"ok: {len(document.chapters)} chapters, {figures} figures, {tables} tables, {pages} pages")
 
@@ -255,7 +260,13 @@ def schema(out_dir: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="whitepaper")
+    try:
+        cli(prog_name="whitepaper")
+    except OSError as e:
+        # the last net: a full disk, a file we may not read, … is one line, not a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        click.echo(f"error: {where}{e.strerror or e}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":

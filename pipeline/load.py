@@ -190,6 +190,20 @@ def remember_parsed_yaml(on: bool) -> None:
     _parsed_yaml = {} if on else None
 
 
+def _special_file(path: Path) -> bool:
+    """A pipe, device or socket where an input file should be: reading it could wait forever."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False   # missing or unreadable: the read reports it
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+SPECIAL_FILE = "is not a regular file (a pipe, device or socket); put the file itself here"
+
+
 def load_yaml(root: Path, rel: str) -> YamlDoc:
     path = root / rel
     if _parsed_yaml is not None:
@@ -210,6 +224,8 @@ def load_yaml(root: Path, rel: str) -> YamlDoc:
 
 def _load_yaml(root: Path, rel: str) -> YamlDoc:
     path = root / rel
+    if _special_file(path):
+        raise ContentError([Problem(SourcePos(rel), "", SPECIAL_FILE)])
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -478,6 +494,9 @@ def constraint_problems(table: DataTable, col: str, constraints: dict) -> list[P
 
 def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
               problems: list[Problem], doc: YamlDoc, decl_path: tuple = ()) -> DataTable | None:
+    if _special_file(root / rel):
+        problems.append(Problem(SourcePos(rel), "", SPECIAL_FILE))
+        return None
     try:
         raw = (root / rel).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
