@@ -11,6 +11,9 @@ shipped project and what the ``whitepaper`` command must answer::
       - {file: data/cities.csv, encode: gbk}         # re-encode the file
       - {file: data/x.csv, write: "a,b\\n"}          # (over)write the file
       - {file: chapters/07-ip-protection.yaml, delete: true}
+      - {file: data/x.csv, replace: "a", with: "b", times: 50}  # … with "b" 50 times
+      - {file: fonts/NotoSerifSC-Regular.ttf, truncate: 0.3}  # keep the first 30 % (fonts/ is copied first)
+      - {file: data/market.csv, fifo: true}                   # a named pipe in place of the file
     argv: [build, --project, "{root}"]     # the default; {root} is the copy
     exit: 1                                # 0 ok, 1 content error, 2 usage error
     location:                              # an output line starts with "error: <file>:<line>:<column>:"
@@ -23,6 +26,10 @@ shipped project and what the ``whitepaper`` command must answer::
 ``location`` may also be a fixed string (``data/market.csv:3``); with ``at``,
 ``line_only: true`` leaves the column out (templates: Jinja2 gives no column).
 Anchoring on text keeps the cases right when someone edits the shipped chapters.
+Sub-folders of ``tests/broken/`` hold families (several inputs of one kind of
+mistake, one test each, in tests/test_error_net.py); their cases may also set
+``env`` (environment variables for the command) and ``in_process: false`` (run
+only the real executable: fonts are registered once per process).
 ``encoding`` (default utf-8) is how ``replace``/``write`` read and write the
 file; ``latin-1`` writes exact bytes (``"\\xff"`` is the byte 0xFF).
 
@@ -77,9 +84,27 @@ def apply_edit(root: Path, edit: dict) -> None:
     elif "replace" in edit:
         text = path.read_bytes().decode(encoding)
         assert edit["replace"] in text, f"{edit['replace']!r} not in {edit['file']}"
-        path.write_bytes(text.replace(edit["replace"], edit["with"], 1).encode(encoding))
+        path.write_bytes(text.replace(edit["replace"], edit["with"] * edit.get("times", 1), 1).encode(encoding))
+    elif "truncate" in edit:
+        _own_copy(root, path)
+        data = path.read_bytes()
+        path.write_bytes(data[:int(len(data) * edit["truncate"])])
+    elif edit.get("fifo"):
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
     else:
         raise AssertionError(f"unknown edit {edit}")
+
+
+def _own_copy(root: Path, path: Path) -> None:
+    """Replace a linked folder on the way to ``path`` (fonts/ links to the repository's fonts)
+    by a copy, so an edit never writes through the link into the repository."""
+    for parent in reversed(path.relative_to(root).parents):
+        folder = root / parent
+        if folder.is_symlink():
+            target = folder.resolve()
+            folder.unlink()
+            shutil.copytree(target, folder)
 
 
 @pytest.fixture(scope="session")

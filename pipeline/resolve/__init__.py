@@ -434,9 +434,11 @@ class _Resolver:
             for name in names:
                 if len(name) > MAX_CHART_LABEL:
                     shown = name[:20] + "…"
-                    key = "labels" if spec.get("labels") else ("x" if kind == "category" else
-                                                               "series" if kind == "series" else "label")
-                    return Problem(doc.pos(path + (key,)) if key in spec else doc.pos(path), dotted(path),
+                    # at the label that says it, else at the column it comes from (a name in the data)
+                    given = [k for k, v in (spec.get("labels") or {}).items() if str(v) == name]
+                    where = ("labels", given[0]) if given else \
+                        ("x",) if kind == "category" else ("series",) if kind == "series" else ("label",)
+                    return Problem(doc.pos(path + where) if where[0] in spec else doc.pos(path), dotted(path),
                                    f"the chart {kind} '{shown}' is {len(name)} characters long (at most "
                                    f"{MAX_CHART_LABEL}); give it a shorter name with labels:")
         return None
