@@ -27,7 +27,7 @@ from .model import CityOutcome, ContentError, UsageError
 log = logging.getLogger(__name__)
 
 _builder: CityBuilder | None = None   # the worker's loaded project
-_worker_error: tuple[Path, str] | None = None   # (project root, why) when the initializer failed
+_worker_error: tuple[object, str] | None = None   # (the project, why) when the initializer failed
 
 
 def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 1,
@@ -76,13 +76,13 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
                 try:
                     futures[pool.submit(_run_city, city)] = city
                 except BrokenProcessPool as e:   # a worker died before all cities were handed out
-                    done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
+                    done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
             for future in as_completed(futures):
                 city = futures[future]
                 try:
                     done(future.result())
                 except Exception as e:  # the worker process died (killed, out of memory)
-                    done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
+                    done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
     ordered = [outcomes[c] for c in ids]
     built = [o.result for o in ordered if o.ok]
     if built:
@@ -102,21 +102,22 @@ def _init_worker(options: Options, project) -> None:
         builder.load_fonts()
         _builder = builder
     except ContentError as e:
-        _worker_error = (project.root, "; ".join(str(p) for p in e.problems))
+        _worker_error = (project, "; ".join(str(p) for p in e.problems))
     except Exception as e:
         log.error("worker start failed:\n%s", traceback.format_exc())
-        _worker_error = (project.root, _describe(e))
+        _worker_error = (project, _describe(e))
 
 
 def _run_city(city: str) -> CityOutcome:
     if _builder is None:
-        root, why = _worker_error or (Path("."), "not initialised")
-        return CityOutcome(city, city_pdf(root, city), errors=(f"the worker could not start: {why}",))
+        project, why = _worker_error or (None, "not initialised")
+        target = city_pdf(project, city) if project is not None else Path(f"{city}.pdf")
+        return CityOutcome(city, target, errors=(f"the worker could not start: {why}",))
     return _build_one(_builder, city)
 
 
 def _build_one(builder: CityBuilder, city: str) -> CityOutcome:
-    target = city_pdf(builder.project.root, city)
+    target = city_pdf(builder.project, city)
     try:
         return CityOutcome(city, target, result=builder.build(city))
     except ContentError as e:

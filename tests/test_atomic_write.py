@@ -21,8 +21,8 @@ import pytest
 from conftest import copy_project
 from test_errors import whitepaper_executable
 
-PDF_NAME = "whitepaper-2008.pdf"
-TEMP_GLOB = f".{PDF_NAME}.*.tmp"
+PDF_NAME = "2008/whitepaper-2008.pdf"   # output/<edition>/
+TEMP_GLOB = "2008/.whitepaper-2008.pdf.*.tmp"
 DELAYS = (0.0, 0.05, 0.2, 0.5)   # seconds after the temp file appears; typesetting takes about 1 s
 
 

@@ -56,7 +56,7 @@ from pipeline.cli import cli
 BROKEN = Path(__file__).parent / "broken"
 CASES = sorted(BROKEN.glob("*.yaml"))
 KEYS = {"description", "edits", "argv", "exit", "location", "message", "subprocess", "pdf_contains"}
-PDF_NAME = "whitepaper-2008.pdf"
+PDF_NAME = "2008/whitepaper-2008.pdf"   # output/<edition>/
 
 
 def _load_case(path: Path) -> dict:

@@ -8,6 +8,9 @@ def _wrap(label: str, width: int) -> str:
     (集成电路 stays whole, never 集成电/路; see pipeline/words.py), as even as the words allow."""
     from ..words import wrap_words
 
+    head, bracket, tail = label.partition("（")
+    if len(label) > width and head and bracket and len(head.rstrip()) <= width and len(bracket + tail) <= width:
+        return f"{head.rstrip()}\n{bracket}{tail}"   # 2010 年 / （预计）: a note in brackets goes below
     return "\n".join(wrap_words(label, width))
 
 
