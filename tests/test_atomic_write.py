@@ -1,7 +1,7 @@
 """A build killed while it typesets leaves the previous PDF as it was.
 
 ``pipeline.build.atomic_output`` writes the PDF to a hidden temp file beside
-the target (``output/.whitepaper-2008.pdf.*.tmp``) and renames it over the
+the target (``output/2008/.whitepaper-2008.pdf.*.tmp``) and renames it over the
 target only when the whole PDF is written.  Here a real ``whitepaper build``
 is SIGKILLed at several moments after that temp file appears.  Every kill that
 lands while the temp file exists (typesetting takes about a second, so at least

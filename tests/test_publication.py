@@ -161,7 +161,7 @@ def test_chapters_run_on_by_default_with_space_above(edition):
 def test_edition_option_starts_chapters_on_a_new_or_odd_page(project, start):
     from pipeline.build import Options, build
 
-    edition = project / "chapters" / "edition.yaml"
+    edition = project / "editions" / "2008.yaml"
     edition.write_text(re.sub(r"chapter_start: [a-z -]+?(?=\s*#|\n)", f"chapter_start: {start}",
                               edition.read_text(encoding="utf-8")), encoding="utf-8")
     result = build(Options(project=project))
