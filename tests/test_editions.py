@@ -73,9 +73,15 @@ def test_the_bulletin_selects_its_periods_by_name_and_orders_its_years(tmp_path)
 
 
 def test_all_editions_build_side_by_side_and_the_manifest_keeps_them_apart(project):
+    first = CliRunner().invoke(cli, ["build", "--project", str(project)])
+    assert first.exit_code == 0 and "2008/whitepaper-2008.pdf" in first.output, first.output
     second = (project / "editions" / "2008.yaml").read_text(encoding="utf-8")
     second = second.replace("year: 2008", "year: 2010").replace("short_title: 中国", "short_title: 再版中国")
     (project / "editions" / "2010.yaml").write_text(second, encoding="utf-8")
+    # a new edition file: `build` (the newest) is not "up to date" with the edition built before it
+    newest = CliRunner().invoke(cli, ["build", "--project", str(project)])
+    assert newest.exit_code == 0 and "2010/whitepaper-2010.pdf" in newest.output, newest.output
+    assert "up to date" not in newest.output
     result = CliRunner().invoke(cli, ["build", "--project", str(project), "--all-editions"])
     assert result.exit_code == 0, result.output
     for year in (2008, 2010):
