@@ -403,7 +403,10 @@ def _text_paths(doc: YamlDoc) -> list[tuple]:
             continue
         if not isinstance(spec, dict):
             continue
-        paths += [base + (k,) for k in ("text", *_TEXT_KEYS_CHAPTER) if isinstance(spec.get(k), str)]
+        paths += [base + (k,) for k in ("text", "note", *_TEXT_KEYS_CHAPTER) if isinstance(spec.get(k), str)]
+        for key in ("items", "note"):   # list items; notes under a figure, image or table
+            if isinstance(spec.get(key), list):
+                paths += [base + (key, j) for j, v in enumerate(spec[key]) if isinstance(v, str)]
         for key in ("labels", "columns"):
             if isinstance(spec.get(key), dict):
                 paths += [base + (key, k) for k, v in spec[key].items() if isinstance(v, str)]
