@@ -90,7 +90,7 @@ def _rekey(trace: Trace, edition_file: str) -> Trace:
     """Two editions' files have different names (editions/2008.yaml, editions/2009.yaml): match their texts
     by key path alone."""
     def key(k):
-        return (EDITION, k[1]) if k[0] == edition_file else k
+        return (EDITION, *k[1:]) if k[0] == edition_file else k
 
     out = Trace()
     out.bindings = {key(k): v for k, v in trace.bindings.items()}
@@ -146,8 +146,8 @@ def _sentences(located: _Located) -> list[tuple[str, str]]:
     return [(k, s) for k, s in out if s]
 
 
-def _where(key: tuple[str, tuple], line: int, edition_file: str) -> str:
-    file, path = key
+def _where(key: tuple[str, tuple, str], line: int, edition_file: str) -> str:
+    file, path = key[0], key[1]
     file = edition_file if file == EDITION else file
     return f"{file}:{line} {dotted(path)}" if line else f"{file} {dotted(path)}"
 

@@ -139,7 +139,7 @@ class _Resolver:
         try:
             runs = parse_runs(normalize_text(rendered))
             if self.trace is not None:
-                self.trace.texts[(doc.path, path)] = ("".join(r.text for r in runs), doc.pos(path))
+                self.trace.texts[self.trace.current] = ("".join(r.text for r in runs), doc.pos(path))
             return runs
         except _MarkupError as e:
             self.problems.append(Problem(doc.locate(path, e.needle), dotted(path), str(e)))
@@ -1022,17 +1022,26 @@ class Trace:
     _EXPRESSION = re.compile(r"\{\{(-?)(.*?)(-?)\}\}", re.S)
 
     def __init__(self):
-        self.bindings: dict[tuple[str, tuple], list[tuple[int, str, int, str]]] = {}
-        self.texts: dict[tuple[str, tuple], tuple[str, SourcePos]] = {}
+        self.bindings: dict[tuple[str, tuple, str], list[tuple[int, str, int, str]]] = {}
+        self.texts: dict[tuple[str, tuple, str], tuple[str, SourcePos]] = {}
         self._expressions: list[str] = []
-        self._current: tuple[str, tuple] = ("", ())
+        self._current: tuple[str, tuple, str] = ("", (), "")
         self._seen: dict[int, int] = {}
         self.edition_file = ""
 
+    @property
+    def current(self) -> tuple[str, tuple, str]:
+        return self._current
+
     def start(self, file: str, path: tuple, source: str) -> str:
-        """Rewrite ``source`` so its expressions report to this trace while it renders at (file, path)."""
-        self._current = (file, path)
-        self.bindings[(file, path)] = []
+        """Rewrite ``source`` so its expressions report to this trace while it renders at (file, path).
+
+        A text is keyed by its file, key path and source: the edition's words that have no key of their
+        own are rendered at the title's position, and must not take the title's place."""
+        import hashlib
+
+        self._current = (file, path, hashlib.sha256(source.encode("utf-8")).hexdigest()[:12])
+        self.bindings[self._current] = []
         self._seen = {}
         self._expressions = []
 
