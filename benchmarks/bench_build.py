@@ -36,7 +36,7 @@ def machine() -> str:
 
 
 def copy_project(dest: Path) -> Path:
-    for name in ("chapters", "data"):
+    for name in ("chapters", "editions", "data"):
         shutil.copytree(ROOT / name, dest / name)
     (dest / "fonts").symlink_to(ROOT / "fonts")
     return dest

@@ -30,6 +30,7 @@ def make_scaled_project(factor: int, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "chapters", dest / "chapters")
     shutil.copytree(ROOT / "data", dest / "data")
+    shutil.copytree(ROOT / "editions", dest / "editions")
     fonts = dest / "fonts"
     if not fonts.exists():
         fonts.symlink_to(ROOT / "fonts", target_is_directory=True)
@@ -99,7 +100,7 @@ def _copy_block(block: dict, j: int, names: list[str]) -> dict:
         return {kind: spec | {"title": f"{spec['title']}（{j}）"}}
     spec = dict(spec)
     spec["id"] = f"{spec['id']}-r{j}"
-    spec["title"] = f"{_retable(spec['title'], j, names)}（{j}）"
+    spec["title"] = f"{_retable(spec['title'], j, names)}（<lit>{j}</lit>）"   # a copy's number is wording, not data
     spec["table"] = f"{spec['table']}_r{j}"
     return {kind: spec}
 

@@ -23,7 +23,7 @@ from typing import Callable
 
 from . import manifest
 from .build import (CityBuilder, Options, cache_dir, check, check_writable, checked_output_dir, city_pdf,
-                    default_target, output_dir)
+                    default_target, edition_parts, output_dir)
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
 from .model import CityOutcome, ContentError, UsageError
@@ -31,7 +31,7 @@ from .model import CityOutcome, ContentError, UsageError
 log = logging.getLogger(__name__)
 
 _builder: CityBuilder | None = None   # the worker's loaded project
-_worker_error: tuple[Path, str] | None = None   # (project root, why) when the initializer failed
+_worker_error: tuple[object, str] | None = None   # (the project, why) when the initializer failed
 
 
 def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 1,
@@ -55,7 +55,7 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
     ids = list(dict.fromkeys(ids))
     if ids:
         # output/cities/ a file, a link out, read-only: one error (exit 2), not the same one per city
-        check_writable(default_target(project.root, "cities", f"{ids[0]}.pdf").parent)
+        check_writable(default_target(project.root, *edition_parts(project), "cities", f"{ids[0]}.pdf").parent)
         check_writable(cache_dir(options) / "charts")
     if shard is not None:
         ids = shard_of(ids, *shard)
@@ -102,19 +102,23 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
                 try:
                     futures[pool.submit(_run_city, city)] = city
                 except BrokenProcessPool as e:   # a worker died before all cities were handed out
-                    done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
+                    done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
             for future in as_completed(futures):
                 city = futures[future]
                 try:
                     done(future.result())
                 except Exception as e:  # the worker process died (killed, out of memory)
-                    done(CityOutcome(city, city_pdf(project.root, city), errors=(_describe(e),)))
+                    done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
         except KeyboardInterrupt:
             # stop now: without this the pool would finish every queued city before shutting down
             workers = list((getattr(pool, "_processes", None) or {}).values())   # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
             for process in workers:
                 process.terminate()   # SIGTERM: the worker discards its temp file and exits (_stop_worker)
+            for process in workers:   # a bounded wait: a worker stuck in C code must not hold the stop up
+                process.join(5)
+                if process.is_alive():
+                    process.kill()
             raise
 
 
@@ -144,17 +148,18 @@ def _init_worker(options: Options, project) -> None:
         builder.load_fonts()
         _builder = builder
     except ContentError as e:
-        _worker_error = (project.root, "; ".join(str(p) for p in e.problems))
+        _worker_error = (project, "; ".join(str(p) for p in e.problems))
     except Exception as e:
         log.error("worker start failed:\n%s", traceback.format_exc())
-        _worker_error = (project.root, _describe(e))
+        _worker_error = (project, _describe(e))
 
 
 def _run_city(city: str) -> CityOutcome:
     global _building
     if _builder is None:
-        root, why = _worker_error or (Path("."), "not initialised")
-        return CityOutcome(city, city_pdf(root, city), errors=(f"the worker could not start: {why}",))
+        project, why = _worker_error or (None, "not initialised")
+        target = city_pdf(project, city) if project is not None else Path(f"{city}.pdf")
+        return CityOutcome(city, target, errors=(f"the worker could not start: {why}",))
     _building = True
     try:
         return _build_one(_builder, city)
@@ -166,7 +171,7 @@ def _run_city(city: str) -> CityOutcome:
 
 
 def _build_one(builder: CityBuilder, city: str) -> CityOutcome:
-    target = city_pdf(builder.project.root, city)
+    target = city_pdf(builder.project, city)
     try:
         return CityOutcome(city, target, result=builder.build(city))
     except ContentError as e:

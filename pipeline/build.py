@@ -32,6 +32,7 @@ class Options:
     output: str | Path | None = None   # -o as typed; default: <project>/output/whitepaper-<year>.pdf
     cache_dir: Path | None = None    # default: <project>/output/.cache
     city: str | None = None          # build this city's excerpt (an id or a name from data/cities.csv)
+    edition: str | None = None       # a project of several editions: this year's (default: the newest)
 
 
 def output_dir(project_root: Path) -> Path:
@@ -81,6 +82,24 @@ def check_writable(folder: Path) -> None:
         raise UsageError(explain(e, folder)) from None
 
 
+def edition_parts(project: Project) -> tuple[str, ...]:
+    """The folders under output/ of an edition's PDFs: none, or (<year>,) in a project of several editions."""
+    return (str(project.edition_key),) if project.edition_key else ()
+
+
+def edition_dir(project: Project) -> Path:
+    """Where an edition's PDFs go: output/, or output/<year>/ in a project of several editions."""
+    return output_dir(project.root).joinpath(*edition_parts(project))
+
+
+def editions(options: Options) -> list[str]:
+    """The years of a project of several editions, oldest first; [None] for a single-edition project."""
+    from .load import list_editions
+
+    years = list_editions(Path(options.project))
+    return [str(y) for y in years] or [None]
+
+
 def cache_dir(options: Options) -> Path:
     return options.cache_dir or output_dir(options.project) / ".cache"
 
@@ -112,7 +131,7 @@ def check(options: Options) -> tuple[Project, ResolvedDocument]:
         tables_cache = cache_dir(options) / "tables"
     except UsageError:   # check writes nothing else there: without a usable output/ it only goes slower
         tables_cache = None
-    project = load_project(options.project, tables_cache)
+    project = load_project(options.project, tables_cache, options.edition)
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -122,7 +141,29 @@ def check(options: Options) -> tuple[Project, ResolvedDocument]:
     return project, document
 
 
-def check_all(options: Options) -> tuple[Project, ResolvedDocument, int]:
+def check_all(options: Options) -> list[tuple[str | None, ResolvedDocument, int]]:
+    """What ``whitepaper check`` does: :func:`check_edition` for every edition (or ``options.edition``), and
+    that no number is typed into the text instead of coming from data/. Raises ContentError with every
+    problem of every edition; returns (year, document, pages) per edition."""
+    from .validate import literal_numbers
+
+    years = [options.edition] if options.edition is not None else editions(options)
+    problems: set = set()
+    checked = []
+    for year in years:
+        try:
+            project, document, pages = check_edition(replace(options, edition=year))
+        except ContentError as e:
+            problems.update(e.problems)   # shared chapters: a mistake is reported once, not once per edition
+            continue
+        problems.update(literal_numbers(project))
+        checked.append((year, document, pages))
+    if problems:
+        raise ContentError(sorted(problems))
+    return checked
+
+
+def check_edition(options: Options) -> tuple[Project, ResolvedDocument, int]:
     """Everything ``build`` runs short of writing: check, then draw the charts (into the cache, where
     the build will find them) and typeset the whole PDF in memory; returns the page count too.
     So ``check`` ok means ``build`` works (for the full edition)."""
@@ -176,14 +217,15 @@ def build(options: Options) -> BuildResult:
         if options.city is not None:
             result = CityBuilder(options, project).build(options.city, output)
         else:
-            target = output or default_target(project.root, f"whitepaper-{document.edition.year}.pdf")
-            result = render_pdf(project, document, target, options)
+            target = output or default_target(project.root, *edition_parts(project),
+                                              f"whitepaper-{document.edition.year}.pdf")
+            result = render_pdf(project, document, Path(target), options)
     finally:
         release_worker()   # started by _warm_up_charts even when the build fails before drawing
     manifest.record(output_dir(project.root), [result])
     # what the next `build` of the same command compares against to say "up to date"
     freshness.record(project.root, cache_dir(options), options.output, options.city, result.pdf, result.pages,
-                     result.sha256, manifest.input_files(project))
+                     result.sha256, manifest.input_files(project), options.edition)
     return result
 
 
@@ -198,14 +240,14 @@ def _warm_up_charts(options: Options) -> None:
     warm_up(cache_dir(options) / "charts", fonts / FONT_FILES["sans"], fonts / FONT_FILES["sans-bold"])
 
 
-def city_pdf(project_root: Path, city_id: str) -> Path:
-    return output_dir(project_root) / "cities" / f"{city_id}.pdf"
+def city_pdf(project: Project, city_id: str) -> Path:
+    return edition_dir(project) / "cities" / f"{city_id}.pdf"
 
 
 def list_cities(options: Options) -> list[CityProfile]:
     """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
     checked_output_dir(options.project)
-    project = load_project(options.project, cache_dir(options) / "tables")
+    project = load_project(options.project, cache_dir(options) / "tables", options.edition)
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -223,7 +265,7 @@ class CityBuilder:
     def __init__(self, options: Options, project: Project | None = None):
         if project is None:
             checked_output_dir(options.project)
-            project = load_project(options.project, cache_dir(options) / "tables")
+            project = load_project(options.project, cache_dir(options) / "tables", options.edition)
             problems = validate_project(project)
             if problems:
                 raise ContentError(problems)
@@ -248,7 +290,8 @@ class CityBuilder:
         problems = glyph_problems(document, self.coverage, self.project.root)
         if problems:
             raise ContentError(problems)
-        target = Path(output) if output else default_target(self.project.root, "cities", f"{city_id}.pdf")
+        target = Path(output) if output else default_target(self.project.root, *edition_parts(self.project),
+                                                            "cities", f"{city_id}.pdf")
         return render_pdf(self.project, document, target, self.options)
 
 
@@ -272,7 +315,7 @@ def render_pdf(project: Project, document: ResolvedDocument, target: Path, optio
         raise _chart_problem(figures, e) from None
     city = document.city_profile.id if document.city_profile is not None else None
     result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
-    return replace(result, city=city, sha256=hashed.hexdigest(),
+    return replace(result, city=city, sha256=hashed.hexdigest(), edition=project.edition_key or None,
                    inputs=manifest.inputs_hash(project, city, document.epoch, cache_dir(options) / "fonts"))
 
 
@@ -369,3 +412,81 @@ class _CheckedWriter:
             return self.out.write(data)
         except OSError as e:
             raise UsageError(explain(e, self.target)) from None
+
+
+def _diff_side(options: Options, side: str) -> tuple[str, Options]:
+    """A ``diff`` argument: an edition of this project (its year), or another project folder (its newest
+    edition). Anything else is the command line's mistake (exit 2)."""
+    from .load import list_editions
+
+    years = [str(y) for y in list_editions(Path(options.project))]
+    if side in years:
+        return side, replace(options, edition=side, output=None, city=None)
+    folder = Path(side)
+    if folder.is_dir() and (folder / "chapters").is_dir():
+        return side, Options(project=folder)
+    known = f"this project's editions are {', '.join(years)}" if years else \
+        f"{options.project} has a single edition"
+    raise UsageError(f"diff: '{side}' is neither an edition of this project nor a project folder; {known}")
+
+
+def diff(options: Options, old: str, new: str):
+    """Compare two editions (or project folders) number by number; see :mod:`pipeline.diff`."""
+    from .diff import compare
+
+    (old_label, old_options), (new_label, new_options) = _diff_side(options, old), _diff_side(options, new)
+    old_project, old_document = check(old_options)
+    new_project, new_document = check(new_options)
+    return compare(old_project, new_project, old_label, new_label, old_document.epoch, new_document.epoch)
+
+
+def write_proof(options: Options, new: str, changes, target: Path) -> Path:
+    """``diff --pdf``: the NEW side typeset with each changed number highlighted, for proof-reading.
+    Not recorded in the manifest: it is a proof, not an edition."""
+    from .diff import proof_document
+
+    _, side = _diff_side(options, new)
+    project, document = check(side)
+    target = check_output_file(target, project.root, tuple(manifest.input_files(project)))   # the same refusals as -o
+    render_pdf(project, proof_document(document, changes), target, side)
+    return target
+
+
+def new_edition(options: Options, year: int, source: str | None = None) -> Path:
+    """``whitepaper new-edition YEAR``: editions/<YEAR>.yaml, a copy of the newest edition (or ``source``)
+    with its year set to YEAR and every period moved on by as many years; comments and layout are kept.
+    The copy is a start: the editor reviews its title, periods and copyright."""
+    from .load import EDITIONS_DIR, list_editions
+    root = Path(options.project).resolve()
+    editions = list_editions(root)
+    if not editions:
+        raise UsageError(f"new-edition: {root} has a single edition (chapters/edition.yaml); move it to "
+                         f"{EDITIONS_DIR}/<year>.yaml first (see README: Editions)")
+    if source is None:
+        old_year = max(editions)
+    elif str(source).isdigit() and int(source) in editions:
+        old_year = int(source)
+    else:
+        raise UsageError(f"new-edition --from {source}: no such edition; the editions are "
+                         f"{', '.join(map(str, editions))}")
+    if year in editions:
+        raise UsageError(f"new-edition: edition {year} exists already ({editions[year].path})")
+    doc = editions[old_year]
+    shift = year - old_year
+    lines = doc.text.split("\n")
+    edits = [(doc.pos(("year",)), year)]
+    periods = doc.data.get("periods") if isinstance(doc.data.get("periods"), dict) else {}
+    edits += [(doc.pos(("periods", name)), value + shift) for name, value in periods.items()
+              if isinstance(value, int)]
+    for pos, value in edits:
+        line = lines[pos.line - 1]
+        start = pos.column - 1
+        end = start + len(str(doc.data["year"] if pos == doc.pos(("year",)) else value - shift))
+        lines[pos.line - 1] = line[:start] + str(value) + line[end:]
+    target = root / EDITIONS_DIR / f"{year}.yaml"
+    try:
+        with open(target, "x", encoding="utf-8", newline="") as f:   # "x": never over an existing edition
+            f.write("\n".join(lines))
+    except OSError as e:
+        raise UsageError(f"new-edition: cannot write {target}: {e.strerror or e}") from None
+    return target

@@ -170,46 +170,54 @@ def cli(verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print a machine-readable result on stdout: per PDF its path, pages, sha256, ok/errors.")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
+@click.option("--edition", metavar="YEAR",
+              help="In a project of several editions (editions/<year>.yaml): build this one (default: the newest).")
+@click.option("--all-editions", is_flag=True, help="Build every edition of editions/, each into output/<year>/.")
 @_error_net(json_errors=True)
 def build(project: Path, output: str | None, cities: tuple[str, ...], all_cities: bool, jobs: int,
-          shard: str | None, as_json: bool, force: bool) -> None:
+          shard: str | None, as_json: bool, force: bool, edition: str | None, all_editions: bool) -> None:
     """Build the full edition PDF, or per-city excerpts, into output/."""
     start = time.perf_counter()
     # -o stays the string typed: Path('') would silently become '.' (build refuses an empty name)
     if output is not None:
         check_output_file(output, project)   # before the up-to-date answer too: -o '' is not the default
-    if not force and not all_cities and len(cities) <= 1 and shard is None and not as_json:
+    if not force and not all_cities and len(cities) <= 1 and shard is None and not as_json and not all_editions:
         # before importing the pipeline: a no-op build is this check and nothing else
         from .freshness import up_to_date
 
-        fresh = up_to_date(project, project / "output" / ".cache", output, cities[0] if cities else None)
+        fresh = up_to_date(project, project / "output" / ".cache", output, cities[0] if cities else None, edition)
         if fresh is not None:
             _say(f"{fresh.pdf} is up to date ({fresh.pages} pages; nothing changed since it was built, "
                  f"--force rebuilds)", err=False)
             return
-    from .build import Options, build as build_edition
+    from .build import Options, build as build_edition, editions as list_editions
 
     if cities and all_cities:
         raise UsageError("use --city or --all-cities, not both")
-    if not cities and not all_cities:
-        if shard is not None:
-            raise UsageError("--shard splits city builds: add --all-cities (or --city)")
-        results = [build_edition(Options(project=project, output=output))]
-        outcomes = None
-    elif len(cities) == 1 and shard is None:
-        results = [build_edition(Options(project=project, output=output, city=cities[0]))]
-        outcomes = None
-    else:
-        outcomes = _build_cities(project, output, list(cities) or None, jobs, shard)
-        results = [o.result for o in outcomes if o.ok]
+    if edition is not None and all_editions:
+        raise UsageError("use --edition or --all-editions, not both")
+    if all_editions and output is not None:
+        raise UsageError("-o/--output names one PDF; --all-editions writes output/<year>/ for each edition")
+    years = list_editions(Options(project=project)) if all_editions else [edition]
+    results, outcomes = [], None
+    for year in years:
+        if not cities and not all_cities:
+            if shard is not None:
+                raise UsageError("--shard splits city builds: add --all-cities (or --city)")
+            results.append(build_edition(Options(project=project, output=output, edition=year)))
+        elif len(cities) == 1 and shard is None:
+            results.append(build_edition(Options(project=project, output=output, city=cities[0], edition=year)))
+        else:
+            outcomes = (outcomes or []) + _build_cities(project, output, list(cities) or None, jobs, shard, year)
+            results = [o.result for o in outcomes if o.ok]
     elapsed = time.perf_counter() - start
     if outcomes is None:
-        result = results[0]
         if as_json:
-            _echo_json(True, [_pdf_json(result.pdf, result, ())])
+            _echo_json(True, [_pdf_json(result.pdf, result, ()) for result in results])
         else:
-            _say(f"wrote {result.pdf} ({result.pages} pages, {result.charts_rendered} charts drawn, "
-                 f"{result.charts_cached} cached) in {elapsed:.1f} s", err=False)
+            for result in results:
+                _say(f"wrote {result.pdf} ({result.pages} pages, {result.charts_rendered} charts drawn, "
+                     f"{result.charts_cached} cached) in {elapsed:.1f} s", err=False)
         return
     failed = [o for o in outcomes if not o.ok]
     if as_json:
@@ -231,7 +239,8 @@ def build(project: Path, output: str | None, cities: tuple[str, ...], all_cities
         sys.exit(EXIT_CONTENT)
 
 
-def _build_cities(project: Path, output: Path | None, cities: list[str] | None, jobs: int, shard: str | None):
+def _build_cities(project: Path, output: Path | None, cities: list[str] | None, jobs: int, shard: str | None,
+                  edition: str | None = None):
     from tqdm import tqdm
 
     from .batch import build_cities
@@ -250,7 +259,7 @@ def _build_cities(project: Path, output: Path | None, cities: list[str] | None, 
         bar.update(1)
 
     try:
-        return build_cities(Options(project=project, output=output), cities, jobs=jobs,
+        return build_cities(Options(project=project, output=output, edition=edition), cities, jobs=jobs,
                             shard=parse_shard(shard) if shard is not None else None, on_start=start, on_done=done)
     finally:
         if bar is not None:
@@ -275,15 +284,20 @@ def _json_text(data) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=2))
 
 
+edition_option = click.option(
+    "--edition", metavar="YEAR", help="In a project of several editions: this edition (default: the newest).")
+
+
 @cli.command()
 @project_option
 @click.option("--json", "as_json", is_flag=True, help="Print the cities as JSON.")
+@edition_option
 @_error_net()
-def cities(project: Path, as_json: bool) -> None:
+def cities(project: Path, as_json: bool, edition: str | None) -> None:
     """List the cities of data/cities.csv and the national designations each holds."""
     from .build import Options, list_cities
 
-    profiles = list_cities(Options(project=project))
+    profiles = list_cities(Options(project=project, edition=edition))
     if as_json:
         click.echo(_json_text([{"id": p.id, "name": p.name, "designations": [
             {"id": d.type_id, "name": d.type_name, "rank": d.rank, "count": d.count, "site": d.site or None,
@@ -305,14 +319,86 @@ def _display_width(text: str) -> int:
 
 @cli.command()
 @project_option
+@click.option("--edition", metavar="YEAR",
+              help="In a project of several editions: check only this one (default: every edition).")
 @_error_net()
-def check(project: Path) -> None:
-    """Validate chapters, data, rules and fonts, draw the charts and lay out the PDF; write no PDF."""
+def check(project: Path, edition: str | None) -> None:
+    """Validate every edition's chapters, data, rules and fonts, draw the charts and lay out the PDF (write
+    no PDF); and report every number typed into the text instead of coming from data/."""
     from .build import Options, check_all
 
-    _, document, pages = check_all(Options(project=project))
-    figures, tables = len(document.listed_figures()), len(document.tables())
-    click.echo(f"ok: {len(document.chapters)} chapters, {figures} figures, {tables} tables, {pages} pages")
+    checked = check_all(Options(project=project, edition=edition))
+    for year, document, pages in checked:
+        figures, tables = len(document.listed_figures()), len(document.tables())
+        label = f"edition {year}: " if year else ""
+        click.echo(f"ok: {label}{len(document.chapters)} chapters, {figures} figures, {tables} tables, {pages} pages")
+
+
+@cli.command("new-edition")
+@project_option
+@click.argument("year", type=click.IntRange(1900, 2200))
+@click.option("--from", "source", metavar="YEAR", help="The edition to start from (default: the newest).")
+@_error_net()
+def new_edition(project: Path, year: int, source: str | None) -> None:
+    """Start edition YEAR: editions/YEAR.yaml, a copy of the newest edition with its year and every period
+    moved on by as many years. Review it, add the new years' data, then run check."""
+    from .build import Options, new_edition as start_edition
+
+    target = start_edition(Options(project=project), year, source)
+    _say(f"wrote {target}; review its title, periods and copyright, then run: whitepaper check")
+
+
+@cli.command()
+@project_option
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--pdf", "pdf", metavar="FILE",
+              help="Also write NEW as a proof PDF with every changed number highlighted.")
+@_error_net(json_errors=True)
+def diff(project: Path, old: str, new: str, as_json: bool, pdf: str | None) -> None:
+    """List every number that differs between OLD and NEW (each an edition year of this project, or
+    another project folder), with its sentence; sentences, figures and tables added or removed."""
+    from .build import Options, diff as diff_editions
+
+    if pdf is not None:
+        check_output_file(pdf, project)   # before any work, like build -o
+    result = diff_editions(Options(project=project), old, new)
+    if pdf is not None:
+        from .build import write_proof
+
+        pdf = write_proof(Options(project=project), new, result, pdf)
+    if as_json:
+        click.echo(_json_text(result.as_json()))
+    else:
+        for line in _diff_lines(result):
+            _say(line, err=False)
+    if pdf is not None:
+        _say(f"wrote {pdf}")
+
+
+def _diff_lines(result) -> list[str]:
+    """The terminal table: per place, each changed value old → new, and the sentence it is in."""
+    numbers = sum(1 for c in result.changes)
+    lines = [f"{result.old} → {result.new}: {numbers} changed number{'s' if numbers != 1 else ''}, "
+             f"{len(result.added)} added, {len(result.removed)} removed"]
+    width = min(max((_display_width(c.old) for c in result.changes), default=0), 16)
+    where = None
+    for change in result.changes:
+        if change.where != where:
+            where = change.where
+            lines += ["", where]
+            context = None
+        if change.context != context:
+            context = change.context
+            lines.append(f"  「{context}」")
+        pad = " " * max(0, width - _display_width(change.old))
+        lines.append(f"    {change.old}{pad}  →  {change.new}    {change.bound}")
+    for label, items in (("added", result.added), ("removed", result.removed)):
+        if items:
+            lines += ["", f"{label}:"]
+            lines += [f"  {'+' if label == 'added' else '-'} {d.kind} {d.where}: {d.text}" for d in items]
+    return lines
 
 
 @cli.command()
@@ -349,7 +435,7 @@ def watch(project: Path, output: str | None, city: str | None) -> None:
               show_default=True, help="Folder to write the .schema.json files into.")
 @_error_net()
 def schema(out_dir: Path) -> None:
-    """Write the JSON Schemas of chapters/edition.yaml, chapter files and data/tables.yaml."""
+    """Write the JSON Schemas of the edition files, chapter files and data/tables.yaml."""
     from .schema import write_schemas
 
     try:

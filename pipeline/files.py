@@ -91,9 +91,6 @@ def make_temp(target: Path) -> tuple[int, str]:
             return os.open(tmp, flags, 0o600), tmp
         except FileExistsError:   # another build's name: try the next
             _own_temps.discard(tmp)
-        except BaseException:
-            _own_temps.discard(tmp)
-            raise
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
 
 

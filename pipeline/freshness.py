@@ -35,9 +35,12 @@ class Fresh:
     pages: int
 
 
-def _stamp_name(project: Path, output: Path | None, city: str | None) -> str:
-    key = json.dumps([str(Path(project).resolve()), str(Path(output).resolve()) if output else None, city],
-                     ensure_ascii=False)
+def _stamp_name(project: Path, output: Path | None, city: str | None, edition: str | None = None) -> str:
+    # the edition asked for, and which edition files exist: a new edition file makes `build` (the newest)
+    # another command, never "up to date" with the edition built before it
+    editions = sorted(p.name for p in (Path(project) / "editions").glob("*.y*ml"))
+    key = json.dumps([str(Path(project).resolve()), str(Path(output).resolve()) if output else None, city,
+                      edition, editions], ensure_ascii=False)
     return f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.json"
 
 
@@ -61,7 +64,7 @@ def _digests(root: Path, files: list[str], fonts_cache: Path) -> dict[str, str]:
 
 
 def record(project_root: Path, cache_dir: Path, output: Path | None, city: str | None, pdf: Path, pages: int,
-           pdf_sha256: str, input_files: list[Path]) -> None:
+           pdf_sha256: str, input_files: list[Path], edition: str | None = None) -> None:
     """Remember what this build read and wrote (after the PDF is in place)."""
     root = Path(project_root).resolve()
     files = []
@@ -74,14 +77,15 @@ def record(project_root: Path, cache_dir: Path, output: Path | None, city: str |
     stamp = {"format": FORMAT, "files": _digests(root, files, Path(cache_dir) / "fonts"), "tools": tool_versions(),
              "code": code_fingerprint(), "epoch_env": _epoch_env(), "pdf": str(Path(pdf).resolve()),
              "pages": pages, "sha256": pdf_sha256}
-    store.put(_stamp_name(root, output, city),
+    store.put(_stamp_name(root, output, city, edition),
               json.dumps(stamp, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
-def up_to_date(project_root: Path, cache_dir: Path, output: Path | None, city: str | None) -> Fresh | None:
+def up_to_date(project_root: Path, cache_dir: Path, output: Path | None, city: str | None,
+               edition: str | None = None) -> Fresh | None:
     """The PDF this command would write, if nothing it was built from has changed; else None."""
     root = Path(project_root).resolve()
-    name = _stamp_name(root, output, city)
+    name = _stamp_name(root, output, city, edition)
     if not (Path(cache_dir) / "builds" / name).is_file():
         return None   # never built this way (and no key file made just to look)
     data = open_store(cache_dir, "builds").get(name)

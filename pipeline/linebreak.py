@@ -101,6 +101,7 @@ class Run:
     size: float  # pt
     rise: float = 0.0  # baseline shift in pt (superscript note marks)
     link: str | None = None
+    mark: bool = False  # drawn on a highlight (a diff proof's changed numbers)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from typing import Any
 import yaml
 
 from .files import read_input
-from .model import ContentError, DataTable, Problem, Project, Rule, SourcePos, YamlDoc
+from .model import ContentError, DataTable, Problem, Project, Rule, SourcePos, UsageError, YamlDoc
 
 log = logging.getLogger(__name__)
 
-EDITION_FILE = "chapters/edition.yaml"
+EDITION_FILE = "chapters/edition.yaml"   # a single-edition project
+EDITIONS_DIR = "editions"                 # a project of several editions: editions/<name>.yaml, one per edition
 TABLES_FILE = "data/tables.yaml"
 
 # The typefaces a build needs, by role; files live in fonts/.
@@ -33,9 +34,65 @@ FONT_FILES = {
 }
 
 
-def load_project(root: Path, cache_dir: Path | None = None) -> Project:
-    """Load everything.  ``cache_dir`` is ignored: the CSVs are read every time (a few ms for
-    the shipped ten), so no parsed tables are kept between builds."""
+def edition_files(root: Path) -> list[str]:
+    """The edition files of a project of several editions (editions/*.yaml), or [] for a single edition."""
+    folder = Path(root) / EDITIONS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(f"{EDITIONS_DIR}/{p.name}" for p in folder.iterdir()
+                  if p.suffix in (".yaml", ".yml") and not p.is_dir())   # a FIFO too: refused when read
+
+
+def list_editions(root: Path) -> dict[int, YamlDoc]:
+    """Year → edition file of a project of several editions, newest last ({} for a single edition).
+
+    Raises ContentError for an unreadable edition file or two editions of the same year.
+    """
+    root = Path(root).resolve()
+    problems: list[Problem] = []
+    by_year: dict[int, YamlDoc] = {}
+    for rel in edition_files(root):
+        doc = _try(load_yaml, root, rel, problems)
+        if doc is None or not isinstance(doc.data, dict):
+            continue
+        year = doc.data.get("year")
+        if not isinstance(year, int) or isinstance(year, bool):
+            continue   # validate reports the type
+        if year in by_year:
+            other = by_year[year]
+            problems.append(Problem(doc.pos(("year",)), "year",
+                                    f"{year} is also the year of {other.path} (line {other.pos(('year',)).line}); "
+                                    "each edition needs its own year"))
+            continue
+        by_year[year] = doc
+    if problems:
+        raise ContentError(problems)
+    return dict(sorted(by_year.items()))
+
+
+def _choose_edition(root: Path, edition: str | int | None) -> tuple[YamlDoc | None, str]:
+    """The edition file to build and its output key: the newest edition unless ``edition`` names a year."""
+    editions = list_editions(root)
+    if not editions:
+        if edition is not None:
+            raise UsageError(f"--edition {edition}: this project has one edition ({EDITION_FILE}); "
+                             f"editions of a project of several are files in {EDITIONS_DIR}/")
+        return None, ""
+    if edition is None:
+        year = max(editions)
+    else:
+        text = str(edition).strip()
+        year = int(text) if text.isdigit() else None
+        if year not in editions:
+            known = ", ".join(str(y) for y in editions)
+            raise UsageError(f"no edition '{edition}' in {EDITIONS_DIR}/; the editions are: {known}")
+    return editions[year], str(year)
+
+
+def load_project(root: Path, cache_dir: Path | None = None, edition: str | int | None = None) -> Project:
+    """Load everything for one edition (the newest unless ``edition`` names a year).  ``cache_dir`` is
+    ignored: the CSVs are read every time (a few ms for the shipped ten), so no parsed tables are kept
+    between builds."""
     root = Path(root).resolve()
     problems: list[Problem] = []
     if not (root / "chapters").is_dir():
@@ -44,7 +101,8 @@ def load_project(root: Path, cache_dir: Path | None = None) -> Project:
                                     f"not found: {root} is not a whitepaper project (it has no chapters/ "
                                     "folder); run the command in the project folder or give --project DIR")])
 
-    edition = _try(load_yaml, root, EDITION_FILE, problems)
+    edition_doc, edition_key = _choose_edition(root, edition)
+    edition = edition_doc if edition_doc is not None else _try(load_yaml, root, EDITION_FILE, problems)
     chapters: list[YamlDoc] = []
     if edition is not None and isinstance(edition.data, dict):
         names = edition.data.get("chapters")
@@ -82,7 +140,20 @@ def load_project(root: Path, cache_dir: Path | None = None) -> Project:
     if problems:
         raise ContentError(problems)
     return Project(root=root, edition=edition, chapters=tuple(chapters), tables_doc=tables_doc,
-                   tables=tables, rules=tuple(rules), fonts=fonts)
+                   tables=tables, rules=tuple(rules), fonts=fonts, periods=_periods(edition, tables),
+                   edition_key=edition_key)
+
+
+def _periods(edition: YamlDoc | None, tables: dict[str, DataTable]) -> dict[str, int]:
+    """The edition's named periods: its ``periods`` mapping; a single-edition project may keep them in
+    data/periods.csv (name, year) instead."""
+    declared = edition.data.get("periods") if edition is not None and isinstance(edition.data, dict) else None
+    if isinstance(declared, dict):
+        return {str(k): v for k, v in declared.items() if isinstance(v, int) and not isinstance(v, bool)}
+    table = tables.get("periods")
+    if table is None or not {"name", "year"} <= set(table.columns):
+        return {}
+    return {str(r["name"]): r["year"] for r in table.rows if isinstance(r.get("year"), int)}
 
 
 def _try(fn, root: Path, rel: str, problems: list[Problem]):
@@ -211,7 +282,6 @@ def load_yaml(root: Path, rel: str) -> YamlDoc:
 
 
 def _load_yaml(root: Path, rel: str) -> YamlDoc:
-    path = root / rel
     try:
         raw = read_input(root, rel)   # a FIFO or device is refused, not read (it would hang)
     except FileNotFoundError:
@@ -436,7 +506,13 @@ def _with_fields(table: DataTable, resource: dict, doc: YamlDoc, path: tuple,
         if isinstance(fk, dict) and isinstance(fk.get("reference"), dict):
             foreign.append((tuple(fk.get("fields") or ()), str(fk["reference"].get("resource", "")),
                             tuple(fk["reference"].get("fields") or ()), doc.pos(path + ("schema", "foreignKeys", i))))
-    return dataclasses.replace(table, fields=fields, foreign_keys=tuple(foreign))
+    # our own field properties: ``period: true`` names the period a row describes (years ascending on a
+    # chart axis, selectable by the edition's period names); ``estimates: [forecast]`` marks estimated rows
+    period = next((c for c, f in fields.items() if f.get("period") is True), "")
+    basis = next((c for c, f in fields.items() if isinstance(f.get("estimates"), list)), "")
+    estimates = tuple(str(v) for v in fields[basis]["estimates"]) if basis else ()
+    return dataclasses.replace(table, fields=fields, foreign_keys=tuple(foreign), period=period, basis=basis,
+                               estimates=estimates)
 
 
 def constraint_problems(table: DataTable, col: str, constraints: dict) -> list[Problem]:
@@ -482,6 +558,9 @@ def _load_csv(root: Path, rel: str, name: str, decl: dict, decl_pos: SourcePos,
               problems: list[Problem], doc: YamlDoc, decl_path: tuple = ()) -> DataTable | None:
     try:
         raw = read_input(root, rel)   # a FIFO or device is refused, not read (it would hang)
+    except ContentError as e:   # not a regular file: reported, and the other tables still checked
+        problems.extend(e.problems)
+        return None
     except FileNotFoundError:
         problems.append(Problem(doc.pos(decl_path + ("path",)), f"{dotted(decl_path)}.path",
                                 f"data file '{rel}' not found"))

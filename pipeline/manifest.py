@@ -115,9 +115,12 @@ def inputs_hash(project: Project, city: str | None, epoch: int, cache_dir: Path 
 
 
 def entry(result: BuildResult) -> dict:
-    return {"kind": "city" if result.city else "edition", "city": result.city, "pages": result.pages,
-            "sha256": result.sha256, "bytes": result.pdf.stat().st_size if result.pdf.exists() else None,
-            "inputs": result.inputs, "tool": tool_versions()}
+    out = {"kind": "city" if result.city else "edition", "city": result.city, "pages": result.pages,
+           "sha256": result.sha256, "bytes": result.pdf.stat().st_size if result.pdf.exists() else None,
+           "inputs": result.inputs, "tool": tool_versions()}
+    if result.edition:
+        out["edition"] = result.edition   # a project of several editions: which one (its path says it too)
+    return out
 
 
 def manifest_key(output_dir: Path, pdf: Path) -> str:

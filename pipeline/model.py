@@ -122,6 +122,9 @@ class DataTable:
     fields: dict[str, dict] = field(default_factory=dict)
     # (fields, referenced table, referenced fields, where declared) per declared foreign key
     foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...], SourcePos], ...] = ()
+    period: str = ""                 # the column naming the period a row describes ("" = not periodic)
+    basis: str = ""                  # the column telling actual values from estimates
+    estimates: tuple[str, ...] = ()  # the basis values that mark an estimate (a forecast)
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,11 @@ class Project:
     tables: dict[str, DataTable]
     rules: tuple[Rule, ...]
     fonts: dict[str, Path]
+    # the edition's named periods (base → 2007 …): its file's ``periods``, else data/periods.csv
+    periods: dict[str, int] = field(default_factory=dict)
+    # "" for a single-edition project (chapters/edition.yaml); else the edition's year, which
+    # names its output folder (output/2009/…)
+    edition_key: str = ""
 
 
 # ---------------------------------------------------------------- resolved
@@ -161,6 +169,7 @@ class TextRun:
     link: str | None = None          # a URL, or "#key" for a place in the document (a bookmark key)
     page_of: str | None = None       # this run stands for the printed page number of the target "key"
     note: int | None = None          # a footnote mark: the index into the paragraph's ``notes``
+    mark: bool = False               # highlighted: a changed number in a ``whitepaper diff --pdf`` proof
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,7 @@ class ChartSpec:
     series: tuple[tuple[str, tuple[float, ...]], ...]
     unit: str
     highlight: tuple[str, ...] = ()
+    others_label: str = ""              # with a highlight: the legend key of the grey categories (其他城市)
     labels: tuple[str, ...] = ()   # per-category text labels (timeline)
     data_files: tuple[str, ...] = ()
     percent_decimals: int = 1      # shares printed on the chart round like the text's (data/tables.yaml)
@@ -212,6 +222,7 @@ class ChartSpec:
     total_labels: tuple[str, ...] = ()   # stacked bars, barh: per category; pie: the centre (stated total wins)
     share_labels: tuple[str, ...] = ()   # pie: each slice's share of the total, as pct() prints it
     number_format: Any = None            # pipeline.numbers.NumberFormat of the values, for axis ticks
+    estimated: tuple[bool, ...] = ()   # per category: a forecast, drawn lighter and hatched
 
 
 @dataclass(frozen=True)
@@ -379,6 +390,7 @@ class BuildResult:
     city: str | None = None           # the city id of a per-city excerpt; None for the full edition
     sha256: str = ""                  # of the PDF bytes written
     inputs: str = ""                  # hash of everything the PDF was built from (see pipeline.manifest)
+    edition: str | None = None        # the edition's year in a project of several editions
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,13 @@ EDITION = {
         "lists": {"type": "array", "uniqueItems": True, "items": {"enum": list(LISTS)},
                   "description": "Which lists the front matter has, in order (default: contents, figures, tables)."},
         "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "Edition year."},
+        "periods": {"type": "object", "minProperties": 1,
+                    "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+                    "additionalProperties": {"type": "integer", "minimum": 1900, "maximum": 2200},
+                    "description": "The edition's named periods, name → year (base: 2007, forecast: 2010). "
+                                   "Chapters select data by name (where: {year: base}, q('market', year='base'), "
+                                   "year: base..forecast for every year between) and print {{ base_year }}; "
+                                   "without it, data/periods.csv (name, year) is read."},
         "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
                   "description": "Publication month, or null when unknown."},
         "publisher": _text,
@@ -246,9 +253,18 @@ FIELD = {
         "format": {"enum": ["default"], "description": "Frictionless format (only 'default')."},
         "title": {"type": "string"},
         "description": {"type": "string"},
+        "period": {"type": "boolean",
+                   "description": "Our own: this field names the period (year) each row describes, so the table "
+                                  "holds many periods; it must be part of the primaryKey. Chapters select it by "
+                                  "the edition's period names (year: base); charts put its values in ascending "
+                                  "order and read them '2007 年'."},
+        "estimates": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                      "description": "Our own: the values of this (basis) field that mark a row as an estimate, "
+                                     "e.g. [forecast]; charts mark such values '2010 年（预计）', hatched."},
         "constraints": {
             "type": "object",
-            "description": "Checked for every row (Frictionless constraints).",
+            "description": "Checked for every row (Frictionless constraints); a string field's enum is also "
+                           "the order of its values on a chart axis.",
             "additionalProperties": False,
             "properties": {
                 "required": {"type": "boolean", "description": "No empty cell."},

@@ -44,6 +44,42 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _references(project)
     problems += _table_keys(project)
     problems += file_name_id_problems(project)
+    problems += _periods(project)
+    return problems
+
+
+def _periods(project: Project) -> list[Problem]:
+    """A period field is part of its table's key and holds years; each period the edition names is a
+    year some periodic table has data for."""
+    problems = []
+    doc = project.tables_doc
+    periodic = []
+    for index, resource in enumerate(doc.data["resources"]):
+        for i, field in enumerate(resource["schema"]["fields"]):
+            if field.get("period") is not True:
+                continue
+            at = ("resources", index, "schema", "fields", i, "period")
+            if field["name"] not in (resource["schema"].get("primaryKey") or []):
+                problems.append(Problem(doc.pos(at), dotted(at),
+                                        f"the period field '{field['name']}' must be part of the primaryKey of "
+                                        f"{resource['name']}, so the table can hold many periods"))
+            if field["type"] != "integer":
+                problems.append(Problem(doc.pos(at), dotted(at),
+                                        f"the period field '{field['name']}' must be of type integer (a year)"))
+            table = project.tables.get(resource["name"])
+            if table is not None:
+                periodic.append(table)
+    edition = project.edition
+    declared = edition.data.get("periods") if isinstance(edition.data, dict) else None
+    if not isinstance(declared, dict) or not periodic:
+        return problems
+    for name, year in declared.items():
+        if any(r.get(t.period) == year for t in periodic for r in t.rows):
+            continue
+        held = sorted({r.get(t.period) for t in periodic for r in t.rows if isinstance(r.get(t.period), int)})
+        problems.append(Problem(edition.pos(("periods", name)), f"periods.{name}",
+                                f"{year}: no periodic table has data for it "
+                                f"({', '.join(t.name for t in periodic)} hold {', '.join(map(str, held))})"))
     return problems
 
 
@@ -347,3 +383,113 @@ def _find_char(root, ch: str):
                 if col >= 0:
                     return SourcePos(f"{folder}/{path.name}", n, col + 1)
     return None
+
+
+# ---------------------------------------------------------------- numbers typed into the text
+
+# A number in the text: ASCII or full-width digits, with a decimal part.
+_DIGITS = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?")
+# What is not prose: template expressions and statements, <lit>…</lit> (marked literal), other tags.
+_NOT_PROSE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<lit>.*?</lit>|<[^<>]*>", re.S)
+_TEXT_KEYS_CHAPTER = ("title", "source", "unit")
+_TEXT_KEYS_EDITION = ("title", "short_title", "subtitle", "copyright", "publisher", "guidance")
+
+
+def literal_numbers(project: Project) -> list[Problem]:
+    """Every number typed straight into the text of the chapters or the edition file, located.
+
+    Numbers come from data/ through ``{{ … }}``; a number that really is part of the wording (a
+    document number, an ordinal, a date that is not data) is marked ``<lit>…</lit>``.
+    """
+    problems = []
+    for doc in (project.edition, *project.chapters):
+        for path in _text_paths(doc):
+            for pos, digits in _literals_in(doc, path):
+                problems.append(Problem(pos, dotted(path),
+                                        f"the number {digits} is typed into the text; take it from data/ "
+                                        "with {{ … }}, or mark it <lit>…</lit> if it is part of the wording"))
+    return problems
+
+
+def _text_paths(doc: YamlDoc) -> list[tuple]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if "blocks" not in data:   # the edition file
+        paths = [(k,) for k in _TEXT_KEYS_EDITION if isinstance(data.get(k), str)]
+        for key in ("cover_title", "co_publishers", "keywords"):
+            paths += [(key, i) for i, v in enumerate(data.get(key) or ()) if isinstance(v, str)]
+        return paths
+    paths = [("title",)] if isinstance(data.get("title"), str) else []
+    for i, block in enumerate(data.get("blocks") or ()):
+        if not isinstance(block, dict) or len(block) != 1:
+            continue
+        kind, spec = next(iter(block.items()))
+        base = ("blocks", i, kind)
+        if isinstance(spec, str):
+            paths.append(base)
+            continue
+        if not isinstance(spec, dict):
+            continue
+        paths += [base + (k,) for k in ("text", "note", *_TEXT_KEYS_CHAPTER) if isinstance(spec.get(k), str)]
+        for key in ("items", "note"):   # list items; notes under a figure, image or table
+            if isinstance(spec.get(key), list):
+                paths += [base + (key, j) for j, v in enumerate(spec[key]) if isinstance(v, str)]
+        for key in ("labels", "columns"):
+            if isinstance(spec.get(key), dict):
+                paths += [base + (key, k) for k, v in spec[key].items() if isinstance(v, str)]
+    return paths
+
+
+def _literals_in(doc: YamlDoc, path: tuple) -> list[tuple[SourcePos, str]]:
+    """Digits outside {{ }}, {% %}, tags and <lit>, read from the file itself so the position is exact."""
+    start = doc.pos(path)
+    if not doc.text or not start.line:
+        return []
+    lines = doc.text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    begin = offsets[start.line - 1] + max(start.column - 1, 0)
+    later = [offsets[p.line - 1] + max(p.column - 1, 0)
+             for p in (*doc.positions.values(), *doc.key_positions.values())
+             if p.line and (p.line, p.column) > (start.line, start.column)]
+    end = min(later, default=len(doc.text))
+    region = doc.text[begin:end]
+    before = doc.text[:begin]
+    if not re.search(r"[|>][+-]?[0-9]?\s*(#[^\n]*)?\n[ \t\n]*$", before):   # a block scalar runs to the next key
+        line_start = before[before.rfind("\n") + 1:]
+        region = region[:_scalar_end(region, in_flow="{" in line_start or "[" in line_start)]
+    prose = _NOT_PROSE.sub(lambda m: " " * len(m.group()), region)
+    found = []
+    for m in _DIGITS.finditer(prose):
+        at = begin + m.start()
+        line = doc.text.count("\n", 0, at) + 1
+        column = at - (doc.text.rfind("\n", 0, at) + 1) + 1
+        found.append((SourcePos(doc.path, line, column), m.group()))
+    return found
+
+
+def _scalar_end(region: str, in_flow: bool) -> int:
+    """Where a quoted or plain YAML scalar that starts the region ends: its closing quote, or the comment,
+    line end or flow separator after it."""
+    if region.startswith('"'):
+        i = 1
+        while i < len(region):
+            if region[i] == "\\":
+                i += 2
+                continue
+            if region[i] == '"':
+                return i + 1
+            i += 1
+        return len(region)
+    if region.startswith("'"):
+        i = 1
+        while i < len(region):
+            if region[i] == "'":
+                if region[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                return i + 1
+            i += 1
+        return len(region)
+    m = re.search(r"\s#|\n|,\s|\}|\]" if in_flow else r"\s#|\n", region)
+    return m.start() if m else len(region)

@@ -26,6 +26,7 @@ WORDING: dict[str, tuple[str, str]] = {
     "profile_table": ("{{ city }}", "a city excerpt: caption of the profile table"),
     "profile_source": ("{{ edition.publisher }}", "a city excerpt: the profile table's source"),
     "excerpt_note": ("", "a city excerpt: the note at the foot of the profile page"),
+    "others_key": ("其他", "a city excerpt: the legend key of the grey bars of the other categories in a chart"),
 }
 
 LISTS = ("contents", "figures", "tables")

@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def copy_project(dest: Path) -> Path:
-    """Copy chapters/ and data/ (small, editable) and link fonts/ (large, read-only)."""
+    """Copy chapters/, editions/ and data/ (small, editable) and link fonts/ (large, read-only)."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("chapters", "data"):
+    for name in ("chapters", "editions", "data"):
         shutil.copytree(ROOT / name, dest / name)
     (dest / "fonts").symlink_to(ROOT / "fonts", target_is_directory=True)
     return dest

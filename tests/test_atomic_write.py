@@ -1,7 +1,7 @@
 """A build killed while it typesets leaves the previous PDF as it was.
 
 ``pipeline.build.atomic_output`` writes the PDF to a hidden temp file beside
-the target (``output/.whitepaper-2008.pdf.whitepaper-*.tmp``) and renames it over the
+the target (``output/2008/.whitepaper-2008.pdf.whitepaper-*.tmp``) and renames it over the
 target only when the whole PDF is written.  Here a real ``whitepaper build``
 is SIGKILLed at several moments after that temp file appears.  Every kill that
 lands while the temp file exists (typesetting takes about a second, so at least
@@ -21,8 +21,8 @@ import pytest
 from conftest import copy_project
 from test_errors import whitepaper_executable
 
-PDF_NAME = "whitepaper-2008.pdf"
-TEMP_GLOB = f".{PDF_NAME}.whitepaper-*.tmp"
+PDF_NAME = "2008/whitepaper-2008.pdf"   # output/<edition>/
+TEMP_GLOB = "2008/.whitepaper-2008.pdf.whitepaper-*.tmp"
 DELAYS = (0.0, 0.05, 0.2, 0.5)   # seconds after the temp file appears; typesetting takes about 1 s
 
 
@@ -197,7 +197,7 @@ def test_a_read_only_output_folder_is_one_error_line(tmp_path, edition):
         # a batch says it once, before any city, not once per city
         line = _one_error_line(_run(["build", "--project", str(root), "--all-cities", "-j", "2"]), 2,
                                "cannot write: the file system is read-only")
-        assert line.startswith(f"error: {output / 'cities'}:")
+        assert line.startswith(f"error: {output / '2008' / 'cities'}:")
         assert (output / PDF_NAME).read_bytes() == previous
         # check renders nothing: a read-only output/ only costs it the table cache
         assert _run(["check", "--project", str(root)]).returncode == 0
@@ -262,7 +262,7 @@ def test_sigterm_stops_a_city_batch_now(tmp_path, edition):
     import json
 
     root = copy_project(tmp_path / "project")
-    cities = root / "output" / "cities"
+    cities = root / "output" / "2008" / "cities"   # output/<edition>/
     proc = subprocess.Popen(whitepaper_executable() + ["build", "--project", str(root), "--all-cities", "-j", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 180
@@ -284,7 +284,7 @@ def test_sigterm_stops_a_city_batch_now(tmp_path, edition):
             assert doc.page_count > 1
     manifest = root / "output" / "manifest.json"
     recorded = json.loads(manifest.read_text(encoding="utf-8"))["pdfs"] if manifest.exists() else {}
-    assert set(recorded) <= {f"cities/{name}" for name in built}
+    assert set(recorded) <= {f"2008/cities/{name}" for name in built}
 
 
 def test_a_lock_file_we_may_not_write_is_locked_read_only(tmp_path, edition):

@@ -40,7 +40,7 @@ def built(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("cache-trust") / "project")
     result = _build(root)
     assert result.returncode == 0, result.stderr
-    return root, (root / "output" / "whitepaper-2008.pdf").read_bytes()
+    return root, (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes()
 
 
 def _cache(root: Path) -> Path:
@@ -79,7 +79,7 @@ def test_pickles_in_the_cache_never_run(built, tmp_path):
     assert not marker.exists()
     assert result.returncode == 0, result.stderr
     # and the cache only ever cost time: the PDF is the one the inputs make
-    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+    assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean
 
 
 def _entry_showing(charts: Path, text: bytes) -> Path:
@@ -99,10 +99,10 @@ def test_a_poisoned_chart_is_drawn_again_from_the_data(built):
         parsed.unlink()
     result = _build(root)
     assert result.returncode == 0, result.stderr
-    text = _pdf_text(root / "output" / "whitepaper-2008.pdf")
+    text = _pdf_text(root / "output" / "2008" / "whitepaper-2008.pdf")
     assert "9999" not in text
     assert "90.4 亿美元（59.5%）" in text
-    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+    assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean
     assert b"9999" not in svg.read_bytes()  # and the entry was replaced
 
 
@@ -122,7 +122,7 @@ def test_a_sealed_entry_under_another_name_is_not_believed(built):
     result = _build(root)
     assert result.returncode == 0, result.stderr
     assert "2 charts drawn" in result.stdout, result.stdout
-    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+    assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean
 
 
 def test_a_truncated_chart_is_drawn_again(built):
@@ -136,7 +136,7 @@ def test_a_truncated_chart_is_drawn_again(built):
         parsed.write_bytes(data[: len(data) // 2])
     result = _build(root)
     assert result.returncode == 0, result.stderr
-    assert (root / "output" / "whitepaper-2008.pdf").read_bytes() == clean
+    assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean
     # and the next build finds whole entries again: nothing to draw
     result = _build(root)
     assert result.returncode == 0 and "0 charts drawn" in result.stdout, result.stdout + result.stderr

@@ -67,7 +67,7 @@ def test_pdfs_and_manifest_are_uploaded(workflow):
             if str(step.get("uses", "")).startswith("actions/upload-artifact@"):
                 uploaded.append(step["with"]["path"])
     text = "\n".join(uploaded)
-    assert "output/*.pdf" in text and "output/cities/*.pdf" in text
+    assert "output/*/whitepaper-*.pdf" in text and "output/*/cities/*.pdf" in text   # output/<edition>/…
     assert text.count("output/manifest.json") == 2
 
 

@@ -64,7 +64,7 @@ def test_every_city_gets_an_excerpt_with_its_profile_and_no_other(cities_build, 
     for city, name in CITIES.items():
         outcome = outcomes[city]
         assert outcome.ok, outcome.errors
-        assert outcome.pdf == root / "output" / "cities" / f"{city}.pdf"
+        assert outcome.pdf == root / "output" / "2008" / "cities" / f"{city}.pdf"
         text = excerpt_texts[city]
         assert f"{name}摘编" in text["cover"]
         assert f"2008 年中国软件与信息服务外包产业发展白皮书 · {name}摘编" in text["body"]   # 书名 on the 版权页
@@ -194,26 +194,26 @@ def test_manifest_lists_edition_and_cities_with_hashes(cities_build):
     root, outcomes = cities_build
     manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
     pdfs = manifest["pdfs"]
-    assert "whitepaper-2008.pdf" in pdfs and pdfs["whitepaper-2008.pdf"]["kind"] == "edition"
+    assert "2008/whitepaper-2008.pdf" in pdfs and pdfs["2008/whitepaper-2008.pdf"]["kind"] == "edition"
     for city in CITIES:
-        entry = pdfs[f"cities/{city}.pdf"]
-        pdf = root / "output" / "cities" / f"{city}.pdf"
+        entry = pdfs[f"2008/cities/{city}.pdf"]
+        pdf = root / "output" / "2008" / "cities" / f"{city}.pdf"
         assert entry["sha256"] == _sha(pdf)
         assert entry["city"] == city and entry["kind"] == "city"
         with pymupdf.open(pdf) as doc:
             assert entry["pages"] == doc.page_count
         assert len(entry["inputs"]) == 64
-    assert len({pdfs[f"cities/{c}.pdf"]["inputs"] for c in CITIES}) == len(CITIES)   # the city is an input
-    assert pdfs["whitepaper-2008.pdf"]["sha256"] == _sha(root / "output" / "whitepaper-2008.pdf")
+    assert len({pdfs[f"2008/cities/{c}.pdf"]["inputs"] for c in CITIES}) == len(CITIES)   # the city is an input
+    assert pdfs["2008/whitepaper-2008.pdf"]["sha256"] == _sha(root / "output" / "2008" / "whitepaper-2008.pdf")
 
 
 def test_a_city_build_keeps_the_editions_manifest_entry_and_inputs_follow_the_data(cities_build, tmp_path):
     project = _warm_copy(tmp_path / "project", cities_build)
-    for pdf in (project / "output" / "cities").glob("*.pdf"):
+    for pdf in (project / "output" / "2008" / "cities").glob("*.pdf"):
         pdf.unlink()
     first = build(Options(project=project, city="大连"))
     manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["pdfs"]) == {"whitepaper-2008.pdf", "cities/dalian.pdf"}   # deleted PDFs drop out
+    assert set(manifest["pdfs"]) == {"2008/whitepaper-2008.pdf", "2008/cities/dalian.pdf"}   # deleted PDFs drop out
     market = project / "data" / "market.csv"
     market.write_text(market.read_text(encoding="utf-8").replace("2010,onshore,224", "2010,onshore,225"),
                       encoding="utf-8")
@@ -244,7 +244,7 @@ def test_unknown_city_exits_2_with_the_known_list_and_a_suggestion(project):
         assert f"{name} ({city})" in result.output
     result = CliRunner().invoke(cli, ["build", "--project", str(project), "--city", "shanghia"])
     assert result.exit_code == 2 and "did you mean 上海 (shanghai)?" in result.output
-    assert not (project / "output" / "cities").exists()
+    assert not (project / "output" / "2008" / "cities").exists()
 
 
 def test_city_by_name_or_id_resolves_the_same_document(project):
@@ -292,8 +292,8 @@ def test_one_failing_city_does_not_stop_the_others(project):
     by_city = {p["city"]: p for p in report["pdfs"]}
     assert by_city["yantai"]["ok"] and by_city["yantai"]["pages"] > 0 and len(by_city["yantai"]["sha256"]) == 64
     assert not by_city["nocity"]["ok"] and "U+20000" in by_city["nocity"]["errors"][0]
-    assert (project / "output" / "cities" / "yantai.pdf").is_file()
-    assert not (project / "output" / "cities" / "nocity.pdf").exists()
+    assert (project / "output" / "2008" / "cities" / "yantai.pdf").is_file()
+    assert not (project / "output" / "2008" / "cities" / "nocity.pdf").exists()
     assert "2 city excerpts: 1 built, 1 failed (nocity)" in result.stderr
 
 
@@ -340,7 +340,7 @@ def test_concurrent_builds_share_the_cache_safely(project, cities_build):
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err.decode()
-    pdf = project / "output" / "cities" / "dalian.pdf"
+    pdf = project / "output" / "2008" / "cities" / "dalian.pdf"
     assert pdf.read_bytes() == outcomes["dalian"].pdf.read_bytes()
     cached = list((project / "output" / ".cache" / "charts").iterdir())
     assert not [c for c in cached if c.name.endswith(".tmp")]  # no half-written cache files
@@ -353,7 +353,7 @@ def test_concurrent_builds_share_the_cache_safely(project, cities_build):
     assert {c.suffix for c in entries} <= {".svg", ".json", ".txt", ".mac"}, entries
     assert {c for c in entries if c.suffix != ".mac"} == {c.with_suffix("") for c in entries if c.suffix == ".mac"}
     manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["pdfs"]["cities/dalian.pdf"]["sha256"] == _sha(pdf)
+    assert manifest["pdfs"]["2008/cities/dalian.pdf"]["sha256"] == _sha(pdf)
 
 
 def test_excerpts_embed_only_our_fonts(cities_build):

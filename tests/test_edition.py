@@ -23,7 +23,7 @@ def _csv(name):
 
 
 def _chapters():
-    edition = yaml.safe_load((ROOT / "chapters" / "edition.yaml").read_text(encoding="utf-8"))
+    edition = yaml.safe_load((ROOT / "editions" / "2008.yaml").read_text(encoding="utf-8"))
     return [yaml.safe_load((ROOT / "chapters" / n).read_text(encoding="utf-8")) for n in edition["chapters"]]
 
 

@@ -11,8 +11,10 @@ shipped project and what the ``whitepaper`` command must answer::
       - {file: data/cities.csv, encode: gbk}         # re-encode the file
       - {file: data/x.csv, write: "a,b\\n"}          # (over)write the file
       - {file: chapters/07-ip-protection.yaml, delete: true}
+      - {file: data/x.csv, replace: "a", with: "b", times: 50}  # … with "b" 50 times
+      - {file: fonts/NotoSerifSC-Regular.ttf, truncate: 0.3}  # keep the first 30 % (fonts/ is copied first)
       - {file: data/market.csv, fifo: true}          # replace the file by a FIFO (named pipe)
-      - {file: output/whitepaper-2008.pdf, folder: true}   # … by an empty folder
+      - {file: output/2008/whitepaper-2008.pdf, folder: true}   # … by an empty folder
       - {file: output/.manifest.lock, symlink: "{root}/elsewhere"}   # … by a symbolic link
     env: {SOURCE_DATE_EPOCH: "abc"}        # environment variables for the run
     argv: [build, --project, "{root}"]     # the default; {root} is the copy
@@ -30,6 +32,10 @@ shipped project and what the ``whitepaper`` command must answer::
 ``location`` may also be a fixed string (``data/market.csv:3``); with ``at``,
 ``line_only: true`` leaves the column out (templates: Jinja2 gives no column).
 Anchoring on text keeps the cases right when someone edits the shipped chapters.
+Sub-folders of ``tests/broken/`` hold families (several inputs of one kind of
+mistake, one test each, in tests/test_error_net.py); their cases may also set
+``env`` (environment variables for the command) and ``in_process: false`` (run
+only the real executable: fonts are registered once per process).
 ``encoding`` (default utf-8) is how ``replace``/``write`` read and write the
 file; ``latin-1`` writes exact bytes (``"\\xff"`` is the byte 0xFF).
 
@@ -63,7 +69,7 @@ KEYS = {"description", "edits", "argv", "exit", "location", "message", "subproce
 VARIANT_KEYS = {"edits", "argv", "location", "message", "env"}
 # C0 (but newline and tab), DEL and C1: a message printing one of these lets data drive the terminal
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-PDF_NAME = "whitepaper-2008.pdf"
+PDF_NAME = "2008/whitepaper-2008.pdf"   # output/<edition>/
 
 
 def _load_case(path: Path) -> dict:
@@ -88,6 +94,7 @@ def apply_edit(root: Path, edit: dict) -> None:
     path = root / edit["file"]
     encoding = edit.get("encoding", "utf-8")
     if edit.get("fifo") or edit.get("folder") or "symlink" in edit:
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
@@ -109,9 +116,24 @@ def apply_edit(root: Path, edit: dict) -> None:
     elif "replace" in edit:
         text = path.read_bytes().decode(encoding)
         assert edit["replace"] in text, f"{edit['replace']!r} not in {edit['file']}"
-        path.write_bytes(text.replace(edit["replace"], edit["with"], 1).encode(encoding))
+        path.write_bytes(text.replace(edit["replace"], edit["with"] * edit.get("times", 1), 1).encode(encoding))
+    elif "truncate" in edit:
+        _own_copy(root, path)
+        data = path.read_bytes()
+        path.write_bytes(data[:int(len(data) * edit["truncate"])])
     else:
         raise AssertionError(f"unknown edit {edit}")
+
+
+def _own_copy(root: Path, path: Path) -> None:
+    """Replace a linked folder on the way to ``path`` (fonts/ links to the repository's fonts)
+    by a copy, so an edit never writes through the link into the repository."""
+    for parent in reversed(path.relative_to(root).parents):
+        folder = root / parent
+        if folder.is_symlink():
+            target = folder.resolve()
+            folder.unlink()
+            shutil.copytree(target, folder)
 
 
 @pytest.fixture(scope="session")

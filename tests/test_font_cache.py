@@ -50,7 +50,7 @@ def _build(project: Path) -> subprocess.CompletedProcess:
 
 def test_the_pdf_is_the_same_with_and_without_the_font_cache(tmp_path):
     root = copy_project(tmp_path / "project")
-    pdf = root / "output" / "whitepaper-2008.pdf"
+    pdf = root / "output" / "2008" / "whitepaper-2008.pdf"
     assert _build(root).returncode == 0
     faces = sorted((root / "output" / ".cache" / "fonts").glob("face-*.json"))
     assert len(faces) == len(FONTS)

@@ -25,7 +25,7 @@ from pipeline.cli import cli
 from pipeline.schema import CHART_KINDS
 
 CHAPTER = "chapters/03-enterprises.yaml"
-PDF_NAME = "whitepaper-2008.pdf"
+PDF_NAME = "2008/whitepaper-2008.pdf"   # output/<edition>/
 
 FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", "{", "}", "<", ">", "&", "&amp;", "<b>", "</b>", "<i>", "</a>",
              '<a href="javascript:x">', "<img src=x>", "'", '"', "\\", "\n", "\t", ":", "- ", "#", "|",

@@ -175,4 +175,4 @@ def test_the_limits_hold_in_a_real_process(rel, old, new, tmp_path):
     assert proc.returncode == 1, output
     assert "Traceback" not in output
     assert output.startswith(f"error: {rel}:"), output
-    assert not (root / "output" / "whitepaper-2008.pdf").exists()
+    assert not (root / "output" / "2008" / "whitepaper-2008.pdf").exists()

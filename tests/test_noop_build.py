@@ -29,7 +29,7 @@ def _built(result) -> bool:
 
 def test_nothing_changed_nothing_built(tmp_path):
     root = copy_project(tmp_path / "project")
-    pdf = root / "output" / "whitepaper-2008.pdf"
+    pdf = root / "output" / "2008" / "whitepaper-2008.pdf"
     assert _built(_build(root))
     before = pdf.stat().st_mtime_ns, pdf.read_bytes()
     result = _build(root)

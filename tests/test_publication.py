@@ -161,7 +161,7 @@ def test_chapters_run_on_by_default_with_space_above(edition):
 def test_edition_option_starts_chapters_on_a_new_or_odd_page(project, start):
     from pipeline.build import Options, build
 
-    edition = project / "chapters" / "edition.yaml"
+    edition = project / "editions" / "2008.yaml"
     edition.write_text(re.sub(r"chapter_start: [a-z -]+?(?=\s*#|\n)", f"chapter_start: {start}",
                               edition.read_text(encoding="utf-8")), encoding="utf-8")
     result = build(Options(project=project))
@@ -343,7 +343,7 @@ def test_an_unknown_title_breaks_between_words_on_the_cover(tmp_path):
     edition = root / "chapters" / "edition.yaml"
     text = edition.read_text(encoding="utf-8")
     title = "2016 年服务外包产业运行简报与重点城市发展监测年度报告"
-    text = re.sub(r"(?m)^cover_title:.*\n", "", text).replace("title: 2016 年服务外包产业运行简报", f"title: {title}", 1)
+    text = re.sub(r"(?m)^cover_title:.*\n", "", text).replace('title: "{{ latest_year }} 年服务外包产业运行简报"', f"title: {title}", 1)
     edition.write_text(text, encoding="utf-8")
     result = build(Options(project=root))
     with pymupdf.open(result.pdf) as doc:
@@ -419,12 +419,18 @@ def test_chart_series_stay_distinct_in_greyscale(edition):
         assert min(b - a for a, b in zip(values, values[1:])) >= 25, values
 
 
-def test_other_cities_are_neutral_grey_in_an_excerpt(cities_build):
+def test_other_cities_are_neutral_grey_in_an_excerpt(cities_build, edition):
     import pymupdf
+
+    with pymupdf.open(edition[0].pdf) as doc:
+        page = next(p for p in doc if p.get_label().isdigit() and "图 5-2\u3000" in body_text(p))
+        assert "其他城市" not in body_text(page)            # the full edition greys nothing
 
     with pymupdf.open(cities_build[1]["dalian"].pdf) as doc:
         page = next(p for p in doc if p.get_label().isdigit() and "图 5-2\u3000" in body_text(p))
         fills = _series_fills(page)
+        key = body_text(page)
+    assert "其他城市" in key                                 # the grey has a legend key (edition wording others_key)
     neutral = [f for f in fills if max(f) - min(f) < 0.02]
     assert len(neutral) == 1, fills                         # one grey for the other cities
     assert all(abs(lightness(neutral[0]) - lightness(f)) >= 5 for f in fills if f not in neutral)

@@ -274,7 +274,7 @@ def test_strict_kinsoku_keeps_ellipsis_off_line_starts(project):
     chapter.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     starts = {}
     for level in ("basic", "strict"):
-        edition = project / "chapters" / "edition.yaml"
+        edition = project / "editions" / "2008.yaml"
         edition.write_text(re.sub(r"kinsoku: \w+", f"kinsoku: {level}", edition.read_text(encoding="utf-8")),
                            encoding="utf-8")
         result = build(Options(project=project, output=project / "output" / f"{level}.pdf"))

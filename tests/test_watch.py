@@ -61,7 +61,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_watch_rebuilds_on_save_and_keeps_the_last_good_pdf(tmp_path):
     root = copy_project(tmp_path / "project")
-    pdf = root / "output" / "whitepaper-2008.pdf"
+    pdf = root / "output" / "2008" / "whitepaper-2008.pdf"
     w = Watcher(root)
     try:
         assert "first build" in w.next_build()[-1]
@@ -102,7 +102,7 @@ def test_watch_previews_one_city(tmp_path):
     w = Watcher(root, "--city", "大连")
     try:
         assert "cities/dalian.pdf" in w.next_build()[-1]
-        pdf = root / "output" / "cities" / "dalian.pdf"
+        pdf = root / "output" / "2008" / "cities" / "dalian.pdf"
         _edit(root / "chapters" / "02-market.yaml", "市场规模达到了", "市场规模已达")  # a national-context chapter
         assert "wrote" in w.next_build()[-1]
         assert "中国的软件与信息服务外包市场规模已达" in _text(pdf)

@@ -36,11 +36,12 @@ def _barh(ax, spec: ChartSpec) -> None:
             ax.text(right + pad, yi, text, va="center", fontsize=8)
     from .draw import BARH_LABEL_CHARS
 
-    labels, label_size = fit_labels(spec.categories, BARH_LABEL_CHARS)
-    ax.set_yticks(y, labels, fontsize=label_size)
+    fitted = fit_labels(spec.categories, BARH_LABEL_CHARS)
+    ax.set_yticks(y, [text for text, _ in fitted])
     ax.tick_params(axis="y", length=0)  # the labels sit at the bars; tick marks would only add clutter
-    for ci, label in enumerate(ax.get_yticklabels()):
+    for ci, (label, (_, label_size)) in enumerate(zip(ax.get_yticklabels(), fitted)):
         label.set_gid(f"category-{ci}")
+        label.set_fontsize(label_size)
     _unit_label(ax, spec.unit, x=1.0, ha="right")
     ax.xaxis.grid(True, color="#e5e5e5", linewidth=0.6, zorder=0)
     span = (high - low) or 1

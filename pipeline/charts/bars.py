@@ -26,12 +26,17 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
         color = [colors[i] if cat in highlighted else MUTED for cat in spec.categories] if highlighted else colors[i]
         bars = ax.bar(x + offset, values, width, bottom=base if stacked else None, color=color,
                       label=name, zorder=2)
-        for rect, v, b, text in zip(bars, values, base, texts[i]):
+        estimated = spec.estimated or (False,) * len(spec.categories)
+        for rect, is_estimate in zip(bars, estimated):
+            if is_estimate:
+                _mark_estimate(rect)
+        for rect, v, b, text, is_estimate in zip(bars, values, base, texts[i], estimated):
             if v == 0 or not text:
                 continue
             middle = rect.get_x() + rect.get_width() / 2
             if stacked:
-                ax.text(middle, b + v / 2, text, ha="center", va="center", fontsize=8.5, color="white")
+                ax.text(middle, b + v / 2, text, ha="center", va="center", fontsize=8.5,
+                        color=INK if is_estimate else "white")
             else:
                 # outside the bar's end: above a positive bar, below a negative one
                 ax.text(middle, v, text, ha="center", va="bottom" if v > 0 else "top", fontsize=8.5)
@@ -58,8 +63,23 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
     if n > 1:
         from matplotlib.patches import Patch
 
-        # the series colours (not the muted ones of an excerpt)
-        legend_above(ax, [Patch(color=c) for c in colors], [name for name, _ in spec.series])
+        # the series colours, and in an excerpt a key for the grey of the other categories
+        handles, names = [Patch(color=c) for c in colors], [name for name, _ in spec.series]
+        if highlighted and spec.others_label:
+            handles, names = handles + [Patch(color=MUTED)], names + [spec.others_label]
+        legend_above(ax, handles, names)
+
+
+def _mark_estimate(rect) -> None:
+    """A forecast bar: the series colour lightened, outlined dashed in the colour itself, so it reads as an
+    estimate in grey print too. (Not hatched: the SVG → PDF step drops hatch patterns, and the bar with them.)"""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(rect.get_facecolor())
+    rect.set_facecolor((r + (1 - r) * 0.55, g + (1 - g) * 0.55, b + (1 - b) * 0.55))
+    rect.set_edgecolor((r, g, b))
+    rect.set_linestyle((0, (3, 2)))
+    rect.set_linewidth(0.8)
 
 
 def _bar(ax, spec):

@@ -15,7 +15,7 @@ from .draw import _draw, preload
 from .recolour import _highlight_barh
 
 # Bump when the house style below changes: it is part of every cache key.
-STYLE_VERSION = "14"
+STYLE_VERSION = "15"
 
 WIDTH_PT = 430.0
 HEIGHTS_PT = {"pie": 215.0, "bar": 215.0, "grouped_bar": 225.0, "stacked_bar": 225.0, "timeline": 170.0,

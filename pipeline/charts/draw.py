@@ -105,11 +105,9 @@ def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tupl
 def _barh_margins(fig, spec: ChartSpec, size: tuple[float, float]) -> None:
     """Fixed margins for the city bar chart, from its label lengths: every excerpt draws its
     own highlighted copy, and tight_layout's extra draw pass was a third of that time."""
-    from .labels import fit_labels
+    from .labels import fit_labels, label_width
 
-    labels, label_size = fit_labels(spec.categories, BARH_LABEL_CHARS)
-    label_chars = max((len(line) for label in labels for line in label.split("\n")), default=2)
-    left = min(14 + 9.5 * label_chars * label_size / 9, 0.45 * size[0])
+    left = min(14 + 9.5 * label_width(fit_labels(spec.categories, BARH_LABEL_CHARS)), 0.45 * size[0])
     fig.subplots_adjust(left=left / size[0], right=1 - 16 / size[0], bottom=30 / size[1], top=1 - 24 / size[1])
 
 

@@ -8,17 +8,30 @@ def _wrap(label: str, width: int) -> str:
     (集成电路 stays whole, never 集成电/路; see pipeline/words.py), as even as the words allow."""
     from ..words import wrap_words
 
+    head, bracket, tail = label.partition("（")
+    if len(label) > width and head and bracket and len(head.rstrip()) <= width and len(bracket + tail) <= width:
+        return f"{head.rstrip()}\n{bracket}{tail}"   # 2010 年 / （预计）: a note in brackets goes below
     return "\n".join(wrap_words(label, width))
 
 
-def fit_labels(labels, room_chars: int, size: float = 9.0, min_size: float = 5.5) -> tuple[list[str], float]:
-    """Labels for a margin ``room_chars`` characters wide at ``size``: as they are when they fit; else the
-    long ones broken into two balanced lines, and all set smaller when a line is still too long."""
-    if max((len(label) for label in labels), default=0) <= room_chars:
-        return list(labels), size
-    wrapped = [_wrap(label, -(-len(label) // 2)) if len(label) > room_chars else label for label in labels]
-    longest = max(len(line) for label in wrapped for line in label.split("\n"))
-    return wrapped, max(min_size, min(size, size * room_chars / longest))
+def fit_labels(labels, room_chars: int, size: float = 9.0, min_size: float = 5.5) -> list[tuple[str, float]]:
+    """Each label for a margin ``room_chars`` characters wide at ``size``, with its own size: as it
+    is when it fits; else broken into two balanced lines, set smaller only when a line is still too
+    long. A long label never shrinks the others."""
+    fitted = []
+    for label in labels:
+        if len(label) <= room_chars:
+            fitted.append((label, size))
+            continue
+        wrapped = _wrap(label, -(-len(label) // 2))
+        longest = max(len(line) for line in wrapped.split("\n"))
+        fitted.append((wrapped, max(min_size, min(size, size * room_chars / longest))))
+    return fitted
+
+
+def label_width(fitted: list[tuple[str, float]], size: float = 9.0) -> float:
+    """The widest fitted label, in characters at ``size``."""
+    return max((len(line) * s / size for text, s in fitted for line in text.split("\n")), default=2)
 
 
 def _share(part: float, whole: float, decimals: int) -> str:

@@ -27,4 +27,36 @@ def _highlight_barh(svg: bytes, spec: ChartSpec) -> bytes:
             for text in group.iter(f"{{{SVG_NS}}}text"):
                 style = re.sub(r";?\s*fill: #[0-9a-fA-F]{6}", "", text.get("style", "")).strip("; ")
                 text.set("style", f"font-weight: bold; {style}; fill: #1f4e79")
+    if spec.others_label:
+        _add_others_key(root, spec.others_label)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _add_others_key(root, label: str) -> None:
+    """A legend key for the grey bars, one row above the legend's first: a copy of that row, recoloured."""
+    import copy
+
+    legend = next((g for g in root.iter(f"{{{SVG_NS}}}g") if g.get("id") == "legend_1"), None)
+    if legend is None:
+        return
+    rows = list(legend)
+    patches = [g for g in rows if g.get("id", "").startswith("patch_")]
+    texts = [g for g in rows if g.get("id", "").startswith("text_")]
+    if len(patches) < 2 or not texts:
+        return
+    ys = [float(re.findall(r"[-\d.]+", p.find(f"{{{SVG_NS}}}path").get("d"))[1]) for p in patches[:2]]
+    step = ys[1] - ys[0]
+    patch, text = copy.deepcopy(patches[0]), copy.deepcopy(texts[0])
+    patch.set("id", "patch-others")
+    text.set("id", "text-others")
+    path = patch.find(f"{{{SVG_NS}}}path")
+    path.set("d", re.sub(r"([-\d.]+)\s+([-\d.]+)", lambda m: f"{m.group(1)} {float(m.group(2)) - step:.2f}",
+                         path.get("d")))
+    path.set("style", re.sub(r"fill: #[0-9a-fA-F]{6}", f"fill: {MUTED}", path.get("style", "")))
+    t = text.find(f"{{{SVG_NS}}}text")
+    y = float(t.get("y")) - step
+    t.set("y", f"{y:.2f}")
+    t.set("transform", f"rotate(-0 {t.get('x')} {y:.2f})")
+    t.text = label
+    legend.insert(0, text)
+    legend.insert(0, patch)

@@ -11,6 +11,7 @@ template cannot reach Python internals.  Every user mistake becomes a located
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +63,7 @@ MAX_CHART_LABEL = 60   # characters: a longer category name cannot be set legibl
 
 
 class _Resolver:
-    def __init__(self, project: Project, city: str | None = None):
+    def __init__(self, project: Project, city: str | None = None, trace: "Trace | None" = None):
         self.project = project
         self.city = city
         decimals = project.tables_doc.data.get("percent_decimals", 1)
@@ -71,15 +72,20 @@ class _Resolver:
         self.numbering = Numbering(project.chapters)
         self.writing = Writing(self.numbering)
         self.env.globals.update(ref=self.writing.ref, footnote=self.writing.footnote)
+        self.trace = trace
+        if trace is not None:
+            self.env.globals["_bind"] = trace.bind
         self.problems: list[Problem] = []
-        self.context: dict[str, Any] = {"edition": dict(project.edition.data)}
-        periods = project.tables.get("periods")
-        for r in periods.rows if periods else ():
-            self.context[f"{r['name']}_year"] = r["year"]
+        self.wording: dict[str, str] = {}
+        self.context: dict[str, Any] = {"edition": dict(project.edition.data), "periods": dict(project.periods)}
+        for name, year in project.periods.items():
+            self.context[f"{name}_year"] = year
 
     # -- templates
     def render(self, source: str, doc: YamlDoc, path: tuple) -> str | None:
         pos = doc.pos(path)
+        if self.trace is not None:
+            source = self.trace.start(doc.path, path, source)
         try:
             template = _from_string(self.env, source)
             return self.env.render_text(template, self.context)
@@ -131,7 +137,10 @@ class _Resolver:
         if rendered is None:
             return None
         try:
-            return parse_runs(normalize_text(rendered))
+            runs = parse_runs(normalize_text(rendered))
+            if self.trace is not None:
+                self.trace.texts[self.trace.current] = ("".join(r.text for r in runs), doc.pos(path))
+            return runs
         except _MarkupError as e:
             self.problems.append(Problem(doc.locate(path, e.needle), dotted(path), str(e)))
             return None
@@ -170,6 +179,10 @@ class _Resolver:
     # -- the whole document
     def document(self, epoch: int) -> ResolvedDocument:
         ed = self.project.edition
+        # the edition's own texts are templates too ({{ edition.year }} 年…); chapters see them rendered
+        for key in ("title", "short_title", "subtitle", "copyright"):
+            if isinstance(ed.data.get(key), str) and "{" in ed.data[key]:
+                self.context["edition"][key] = self.plain(ed.data[key], ed, (key,))
         edition = Edition(
             title=self.plain(ed.data["title"], ed, ("title",)),
             short_title=self.plain(ed.data["short_title"], ed, ("short_title",)),
@@ -190,6 +203,7 @@ class _Resolver:
         if self.city is not None:
             edition, profile = self._excerpt_edition(edition)
         edition = self._with_wording(edition, profile)
+        self.wording = edition.wording
         if edition.cover_title and "".join(edition.cover_title) != edition.title:
             self.problems.append(Problem(ed.pos(("cover_title",)), "cover_title",
                                          f"the cover lines joined ('{''.join(edition.cover_title)}') must equal "
@@ -255,8 +269,20 @@ class _Resolver:
 
     # -- figures
     def _selected_rows(self, spec: dict, doc: YamlDoc, path: tuple) -> list[dict] | None:
+        where = {}
+        for column, wanted in (spec.get("where") or {}).items():
+            # a value may be a template ("{{ base_year - 1 }}"), a period name (base) or a range (first..latest)
+            at = path + ("where", column)
+            if isinstance(wanted, list):
+                wanted = [self.render(w, doc, at + (i,)) if isinstance(w, str) and "{" in w else w
+                          for i, w in enumerate(wanted)]
+            elif isinstance(wanted, str) and "{" in wanted:
+                wanted = self.render(wanted, doc, at)
+            if wanted is None or (isinstance(wanted, list) and None in wanted):
+                return None   # the template's problem is reported
+            where[column] = wanted
         try:
-            return self.data.rows(spec["table"], **(spec.get("where") or {}))
+            return self.data.rows(spec["table"], **where)
         except TemplateDataError as e:
             self.problems.append(Problem(doc.pos(path + ("where",)), dotted(path + ("where",)), str(e)))
             return None
@@ -286,6 +312,18 @@ class _Resolver:
             return None
         counting = y is None or y not in table_columns  # no value column: count rows per category
         table = self.project.tables[spec["table"]]
+        data_table = table
+        declared_order = ((data_table.fields.get(x) or {}).get("constraints") or {}).get("enum")
+        if spec["chart"] == "barh":
+            pass   # sorted by total below
+        elif isinstance(declared_order, list):
+            # categories in the column's declared order (its enum), not the CSV's row order
+            rank = {str(v): i for i, v in enumerate(declared_order)}
+            rows = sorted(rows, key=lambda r: rank.get(str(r.get(x)), len(rank)))
+        elif table_columns.get(x) in ("integer", "number"):
+            # numbers (years) ascending, not the CSV's row order
+            rows = sorted(rows, key=lambda r: (r.get(x) is None, r.get(x) or 0))
+        period_axis = x == data_table.period and spec["chart"] != "timeline"
         categories: list[str] = []
         raw_x: dict[str, Any] = {}        # category → its x value in the data (before labels)
         series_names: list[str] = []
@@ -293,8 +331,13 @@ class _Resolver:
         fmt = None
         point_labels: dict[str, str] = {}
         shown_as: dict[tuple[str, str], tuple] = {}   # (series, category) as printed → the data it came from
+        estimated: set[str] = set()
         for r in rows:
             cat = self._display(x, r.get(x), labels)
+            if period_axis and cat == self._display(x, r.get(x), {}):
+                cat = f"{cat} 年"
+            if data_table.basis and str(r.get(data_table.basis) or "") in data_table.estimates:
+                estimated.add(cat)
             ser = self._display(series_col, r.get(series_col), labels) if series_col else (spec.get("unit") or "")
             if not counting:
                 raw = (r.get(series_col) if series_col else None, r.get(x))
@@ -328,6 +371,7 @@ class _Resolver:
             totals = {c: sum(values.get((s, c), 0) for s in series_names) for c in categories}
             categories.sort(key=lambda c: -totals[c])
         series = tuple((s, tuple(float(values.get((s, c), 0)) for c in categories)) for s in series_names)
+        marked = tuple(c in estimated for c in categories)
         undrawable = self._undrawable(spec, categories, series, doc, path) or \
             self._label_too_long(spec, categories, series_names, point_labels, doc, path)
         if undrawable is not None:
@@ -338,10 +382,14 @@ class _Resolver:
             # only charts that show the city highlight it: the others keep one cache entry for every city
             highlight = (self.data.city_names[self.city],)
         numbers = self._chart_numbers(spec, table, categories, raw_x, series_names, values, fmt, counting, doc, path)
+        # a forecast reads as one on the axis, from the data's basis column: 2010 年（预计）
+        categories = [f"{c}（预计）" if m else c for c, m in zip(categories, marked)]
         unit = spec.get("unit") or ("" if fmt.percent else fmt.unit_text)
         chart = ChartSpec(kind=spec["chart"], title=title, categories=tuple(categories), series=series,
                           unit=unit, highlight=highlight,
+                          others_label=self.wording.get("others_key", "") if highlight else "",
                           labels=tuple(point_labels.get(c, "") for c in categories),
+                          estimated=marked if any(marked) else (),
                           data_files=(self.project.tables[spec["table"]].file,),
                           percent_decimals=self.data.percent_decimals, number_format=fmt, **numbers)
         source = spec.get("source") or ""
@@ -431,9 +479,11 @@ class _Resolver:
             for name in names:
                 if len(name) > MAX_CHART_LABEL:
                     shown = name[:20] + "…"
-                    key = "labels" if spec.get("labels") else ("x" if kind == "category" else
-                                                               "series" if kind == "series" else "label")
-                    return Problem(doc.pos(path + (key,)) if key in spec else doc.pos(path), dotted(path),
+                    # at the label that says it, else at the column it comes from (a name in the data)
+                    given = [k for k, v in (spec.get("labels") or {}).items() if str(v) == name]
+                    where = ("labels", given[0]) if given else \
+                        ("x",) if kind == "category" else ("series",) if kind == "series" else ("label",)
+                    return Problem(doc.pos(path + where) if where[0] in spec else doc.pos(path), dotted(path),
                                    f"the chart {kind} '{shown}' is {len(name)} characters long (at most "
                                    f"{MAX_CHART_LABEL}); give it a shorter name with labels:")
         return None
@@ -782,6 +832,11 @@ class _Resolver:
     # -- consistency rules declared beside the data
     def check_rules(self) -> None:
         for rule in self.project.rules:
+            if "{" in rule.name:   # a rule's name is a template too: {{ base_year }} 年…
+                try:
+                    rule = replace(rule, name=_from_string(self.env, rule.name).render(self.context))
+                except Exception:  # noqa: BLE001 - a broken name must not hide the rule's own result
+                    pass
             self.data.trace = []
             self.env.new_budget()
             try:
@@ -954,6 +1009,60 @@ def _template_line(pos: SourcePos, source: str, error: Exception | None) -> Sour
     if not lineno:
         return pos
     return SourcePos(pos.file, pos.line + lineno - 1)
+
+
+class Trace:
+    """Where each printed value came from, for ``whitepaper diff``: every ``{{ expression }}`` of every
+    text is bound to its place (file, key path, expression number, occurrence in a loop) and its output.
+
+    The templates are rewritten to pass each expression's value through :meth:`bind`, which records it
+    and returns it unchanged, so a traced document prints exactly what an untraced one does.
+    """
+
+    _EXPRESSION = re.compile(r"\{\{(-?)(.*?)(-?)\}\}", re.S)
+
+    def __init__(self):
+        self.bindings: dict[tuple[str, tuple, str], list[tuple[int, str, int, str]]] = {}
+        self.texts: dict[tuple[str, tuple, str], tuple[str, SourcePos]] = {}
+        self._expressions: list[str] = []
+        self._current: tuple[str, tuple, str] = ("", (), "")
+        self._seen: dict[int, int] = {}
+        self.edition_file = ""
+
+    @property
+    def current(self) -> tuple[str, tuple, str]:
+        return self._current
+
+    def start(self, file: str, path: tuple, source: str) -> str:
+        """Rewrite ``source`` so its expressions report to this trace while it renders at (file, path).
+
+        A text is keyed by its file, key path and source: the edition's words that have no key of their
+        own are rendered at the title's position, and must not take the title's place."""
+        import hashlib
+
+        self._current = (file, path, hashlib.sha256(source.encode("utf-8")).hexdigest()[:12])
+        self.bindings[self._current] = []
+        self._seen = {}
+        self._expressions = []
+
+        def wrap(m: re.Match) -> str:
+            self._expressions.append(" ".join(m.group(2).split()))
+            return "{{%s _bind(%d, (%s)) %s}}" % (m.group(1), len(self._expressions) - 1, m.group(2), m.group(3))
+
+        return self._EXPRESSION.sub(wrap, source)
+
+    def bind(self, number: int, value):
+        text = str(value)
+        occurrence = self._seen.get(number, 0)
+        self._seen[number] = occurrence + 1
+        self.bindings[self._current].append((number, self._expressions[number], occurrence, text))
+        return value
+
+
+def resolve_traced(project: Project, epoch: int) -> tuple[ResolvedDocument, Trace]:
+    """The full edition, with the :class:`Trace` of where each printed value came from."""
+    trace = Trace()
+    return _Resolver(project, None, trace).document(epoch), trace
 
 
 def resolve_document(project: Project, epoch: int, city: str | None = None) -> ResolvedDocument:

@@ -6,7 +6,9 @@ from html.parser import HTMLParser
 
 from ..model import TextRun
 
-ALLOWED_TAGS = {"b", "strong", "i", "em", "sup", "sub", "a"}
+# <lit> prints its text unchanged: it marks numbers typed on purpose (a document number, an ordinal, a
+# date that is not data), which `whitepaper check` would otherwise report as numbers missing from data/
+ALLOWED_TAGS = {"b", "strong", "i", "em", "sup", "sub", "a", "lit"}
 ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -26,7 +28,7 @@ class _RunParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in ALLOWED_TAGS:
-            raise _MarkupError(f"markup <{tag}> is not allowed; allowed: <b>, <i>, <sup>, <sub>, <a href=\"https://…\">",
+            raise _MarkupError(f"markup <{tag}> is not allowed; allowed: <b>, <i>, <sup>, <sub>, <a href=\"https://…\">, <lit>",
                                f"<{tag}")
         href = None
         if tag == "a":

@@ -43,6 +43,7 @@ class _Data:
         self.thousands = thousands
         cities = project.tables.get("cities")
         self.city_names = {r["id"]: r["name"] for r in cities.rows} if cities else {}
+        self.periods = dict(project.periods)
         # while a rule is checked: the (file, line) of every CSV row it read, its evidence
         self.trace: list[tuple[str, int]] | None = None
 
@@ -74,6 +75,7 @@ class _Data:
         for col in where:
             if col not in t.columns:
                 raise TemplateDataError(f"table '{table}' ({t.file}) has no column '{col}'")
+        where = {c: self.period_value(t, c, v) for c, v in where.items()}
         found = [(r, line) for r, line in zip(t.rows, t.lines)
                  if all(_matches(r.get(c), v) for c, v in where.items())]
         if self.trace is not None:
@@ -82,6 +84,40 @@ class _Data:
         if "order" in t.columns:
             out.sort(key=lambda r: (r["order"] is None, r["order"] if r["order"] is not None else 0))
         return out
+
+    def period_value(self, t: DataTable, column: str, wanted):
+        """A selection may name the edition's periods instead of years: ``year='base'`` is the base year,
+        ``year='base..forecast'`` every year from the one to the other; lists may mix both."""
+        if isinstance(wanted, (list, tuple)):
+            out = []
+            for w in wanted:
+                value = self.period_value(t, column, w)
+                out.extend(value if isinstance(value, list) else [value])
+            return out
+        if not isinstance(wanted, str) or t.columns.get(column) != "integer":
+            return wanted
+        text = wanted.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if ".." in text:
+            first, _, last = (part.strip() for part in text.partition(".."))
+            start, end = self._period_year(first, wanted), self._period_year(last, wanted)
+            if start > end:
+                raise TemplateDataError(f"the period range '{wanted}' runs backwards ({start} to {end})",
+                                        needle=wanted)
+            return list(range(start, end + 1))
+        return self._period_year(text, wanted)
+
+    def _period_year(self, name: str, wanted: str) -> int:
+        if re.fullmatch(r"[+-]?\d+", name):
+            return int(name)
+        if name in self.periods:
+            return self.periods[name]
+        from ..load import did_you_mean
+
+        known = ", ".join(f"{k} ({v})" for k, v in self.periods.items()) or "none"
+        raise TemplateDataError(f"'{name}' is not a period of this edition{did_you_mean(name, self.periods)}; "
+                                f"its periods: {known}", needle=wanted)
 
     def row(self, table: str, **where) -> Row:
         found = self.rows(table, **where)
