@@ -31,6 +31,7 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
                          **kw)
         self.document = document
         self.state = state
+        self.blank_pages = set()
         frame = Frame(theme.margin_x, theme.margin_bottom, theme.text_w, theme.text_h, leftPadding=0, rightPadding=0,
                       topPadding=0, bottomPadding=0, id="text")
         self.addPageTemplates([
@@ -112,6 +113,8 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
     def _furniture(self, canvas, doc):
         self.state.footnotes.end_page(canvas, doc.frame)
         page = canvas.getPageNumber()
+        if page in self.blank_pages:
+            return                      # a blank verso stays blank: no running head, no folio
         theme = self.theme
         PAGE_W, PAGE_H, MARGIN_X, TEXT_W = theme.page_w, theme.page_h, theme.margin_x, theme.text_w
         MARGIN_TOP, MARGIN_BOTTOM = theme.margin_top, theme.margin_bottom
