@@ -17,13 +17,14 @@ from typing import Any
 import yaml
 
 from .files import read_input
-from .model import ContentError, DataTable, Problem, Project, Rule, SourcePos, UsageError, YamlDoc
+from .model import ContentError, DataTable, Problem, Project, Rule, SourcePos, Theme, UsageError, YamlDoc
 
 log = logging.getLogger(__name__)
 
 EDITION_FILE = "chapters/edition.yaml"   # a single-edition project
 EDITIONS_DIR = "editions"                 # a project of several editions: editions/<name>.yaml, one per edition
 TABLES_FILE = "data/tables.yaml"
+THEME_FILE = "chapters/theme.yaml"     # optional: page size, margins, type sizes, colours
 
 # The typefaces a build needs, by role; files live in fonts/.
 FONT_FILES = {
@@ -137,11 +138,17 @@ def load_project(root: Path, cache_dir: Path | None = None, edition: str | int |
             problems.append(Problem(SourcePos(f"fonts/{name}"), "", f"font file for '{role}' text {what}"))
         fonts[role] = path
 
+    theme = None
+    if (root / THEME_FILE).is_file():
+        theme_doc = _try(load_yaml, root, THEME_FILE, problems)
+        if theme_doc is not None:
+            theme = _theme(theme_doc, problems)
+
     if problems:
         raise ContentError(problems)
     return Project(root=root, edition=edition, chapters=tuple(chapters), tables_doc=tables_doc,
                    tables=tables, rules=tuple(rules), fonts=fonts, periods=_periods(edition, tables),
-                   edition_key=edition_key)
+                   edition_key=edition_key, theme=theme)
 
 
 def _periods(edition: YamlDoc | None, tables: dict[str, DataTable]) -> dict[str, int]:
@@ -154,6 +161,62 @@ def _periods(edition: YamlDoc | None, tables: dict[str, DataTable]) -> dict[str,
     if table is None or not {"name", "year"} <= set(table.columns):
         return {}
     return {str(r["name"]): r["year"] for r in table.rows if isinstance(r.get("year"), int)}
+
+
+PAGE_SIZES_MM = {"A4": (210, 297), "16开": (185, 260)}
+PALETTE_MIN_LIGHTNESS_STEP = 15     # CIE L*: series must stay apart when printed in greyscale
+
+
+def _theme(doc: YamlDoc, problems: list[Problem]) -> Theme | None:
+    """chapters/theme.yaml checked against its schema and as a theme; None (and problems) if it is wrong."""
+    from .schema import THEME
+    from .validate import schema_problems
+
+    found = schema_problems(doc, THEME)
+    data = doc.data
+    if not found:
+        palette = [c.lower() for c in data.get("palette") or ()]
+        for i, a in enumerate(palette):
+            for j in range(i):
+                step = abs(lightness(a) - lightness(palette[j]))
+                if step < PALETTE_MIN_LIGHTNESS_STEP:
+                    found.append(Problem(doc.pos(("palette", i)), f"palette[{i}]",
+                                         f"{a} is {step:.0f} L* from {palette[j]} (palette[{j}]): in greyscale "
+                                         f"print the series need at least {PALETTE_MIN_LIGHTNESS_STEP} L* between "
+                                         "any two colours"))
+    if found:
+        problems.extend(found)
+        return None
+    mm = 72 / 25.4
+    values: dict[str, Any] = {}
+    size = data.get("page_size")
+    if size is not None:
+        w, h = PAGE_SIZES_MM[size] if isinstance(size, str) else size
+        values.update(page_w=w * mm, page_h=h * mm)
+    margins = data.get("margins") or {}
+    for key in ("top", "bottom", "side"):
+        if key in margins:
+            values[f"margin_{key}"] = margins[key] * mm
+    for key in ("body_size", "leading"):
+        if key in data:
+            values[key] = float(data[key])
+    colours = data.get("colours") or {}
+    for key in ("accent", "grey", "rule"):
+        if key in colours:
+            values[key] = colours[key].lower()
+    if data.get("palette"):
+        values["palette"] = tuple(c.lower() for c in data["palette"])
+    return Theme(**values)
+
+
+def lightness(colour: str) -> float:
+    """CIE L* of an sRGB ``#rrggbb`` colour: how light it prints in greyscale."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(colour[k:k + 2], 16) / 255) for k in (1, 3, 5))
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
 
 
 def _try(fn, root: Path, rel: str, problems: list[Problem]):

@@ -152,6 +152,7 @@ class Project:
     # "" for a single-edition project (chapters/edition.yaml); else the edition's year, which
     # names its output folder (output/2009/…)
     edition_key: str = ""
+    theme: "Theme | None" = None          # chapters/theme.yaml; None = the house look
 
 
 # ---------------------------------------------------------------- resolved
@@ -223,6 +224,7 @@ class ChartSpec:
     share_labels: tuple[str, ...] = ()   # pie: each slice's share of the total, as pct() prints it
     number_format: Any = None            # pipeline.numbers.NumberFormat of the values, for axis ticks
     estimated: tuple[bool, ...] = ()   # per category: a forecast, drawn lighter and hatched
+    palette: tuple[str, ...] = ()        # the series colours (chapters/theme.yaml); () = the house palette
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,47 @@ class ResolvedChapter:
     front_matter: bool = False
 
 
+# the house look, in points (1 mm = 72 / 25.4 pt); chapters/theme.yaml may change it
+_MM = 72 / 25.4
+_A4 = (210 * _MM, 297 * _MM)
+HOUSE_PALETTE = ("#1f4e79", "#267a8a", "#b8923a", "#a9c4dc", "#0b2545", "#f4eddc")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Page geometry, type sizes and colours of a publication (chapters/theme.yaml; defaults: the house look)."""
+
+    page_w: float = _A4[0]
+    page_h: float = _A4[1]
+    # the side margin is a minimum: the text width is a whole number of body characters (the grid),
+    # centred on the page; the default gives 43 characters on A4
+    margin_side: float = (_A4[0] - 43 * 10.5) / 2
+    margin_top: float = 28 * _MM
+    margin_bottom: float = 24 * _MM
+    body_size: float = 10.5
+    leading: float = 17.0
+    accent: str = "#1f4e79"
+    grey: str = "#666666"
+    rule: str = "#9aa7b8"
+    palette: tuple[str, ...] = HOUSE_PALETTE
+
+    @property
+    def chars_per_line(self) -> int:
+        return int((self.page_w - 2 * self.margin_side) / self.body_size + 1e-6)
+
+    @property
+    def text_w(self) -> float:
+        return self.chars_per_line * self.body_size
+
+    @property
+    def margin_x(self) -> float:
+        return (self.page_w - self.text_w) / 2
+
+    @property
+    def text_h(self) -> float:
+        return self.page_h - self.margin_top - self.margin_bottom
+
+
 @dataclass(frozen=True)
 class Edition:
     title: str
@@ -322,6 +365,7 @@ class Edition:
     # (pipeline/wording.py has the keys and their defaults); the lists of the front matter, in order
     wording: dict = field(default_factory=dict, hash=False, compare=False)
     lists: tuple[str, ...] = ("contents", "figures", "tables")
+    theme: Theme = Theme()
 
 
 @dataclass(frozen=True)

@@ -355,7 +355,32 @@ TABLES = {
     },
 }
 
-SCHEMAS = {"edition": EDITION, "chapter": CHAPTER, "tables": TABLES}
+_MM_LENGTH = {"type": "number", "minimum": 0}
+_HEX = {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$", "description": "a colour as #rrggbb"}
+THEME = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "whitepaper theme (chapters/theme.yaml): page, margins, type sizes, colours; all optional",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "page_size": {"anyOf": [{"enum": ["A4", "16开"]},
+                                {"type": "array", "items": {"type": "number", "minimum": 50, "maximum": 1000},
+                                 "minItems": 2, "maxItems": 2}],
+                      "description": "A4, 16开 (185 × 260 mm) or [width, height] in mm"},
+        "margins": {"type": "object", "additionalProperties": False,
+                    "properties": {"top": _MM_LENGTH, "bottom": _MM_LENGTH, "side": _MM_LENGTH},
+                    "description": "in mm; side is the least left and right margin (the text width is a "
+                                   "whole number of body characters, centred)"},
+        "body_size": {"type": "number", "minimum": 6, "maximum": 20, "description": "body text size in pt"},
+        "leading": {"type": "number", "minimum": 6, "maximum": 40, "description": "body line distance in pt"},
+        "colours": {"type": "object", "additionalProperties": False,
+                    "properties": {"accent": _HEX, "grey": _HEX, "rule": _HEX}},
+        "palette": {"type": "array", "items": _HEX, "minItems": 2,
+                    "description": "chart series colours, at least 15 L* apart in greyscale"},
+    },
+}
+
+SCHEMAS = {"edition": EDITION, "chapter": CHAPTER, "tables": TABLES, "theme": THEME}
 
 
 def schema_files() -> dict[str, str]:

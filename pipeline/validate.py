@@ -16,7 +16,7 @@ from .cities import CITIES_TABLE
 from .files import read_input
 from .load import dotted
 from .model import ContentError, Problem, Project, SourcePos, UsageError, YamlDoc
-from .schema import CHAPTER, EDITION, TABLES
+from .schema import CHAPTER, EDITION, TABLES, THEME
 
 # the data dictionary's keys before it spoke the Frictionless vocabulary, and what they are now called
 _FRICTIONLESS_NAMES = {"tables": "resources", "file": "path", "key": "schema.primaryKey",
@@ -29,7 +29,7 @@ SAFE_ID_RULE = "lower-case letters a-z, digits, '-' and '_', starting with a let
 # table → the column whose values name files
 FILE_NAME_IDS = {CITIES_TABLE: "id"}
 
-_validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES)}
+_validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES, THEME)}
 
 
 def validate_project(project: Project) -> list[Problem]:
@@ -139,6 +139,17 @@ def _explain(doc: YamlDoc, error: jsonschema.ValidationError, schema: dict) -> I
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         yield Problem(doc.pos(path), key, f"expected {_article(expected)}; got {_describe(error.instance)}")
         return
+    choices = [e for e in error.context or () if e.validator == "enum"] if error.validator == "anyOf" else []
+    if choices and isinstance(error.instance, str):
+        # a named choice or a literal value (theme.yaml's page_size): a text that is no choice names the choices
+        yield from _explain(doc, choices[0], schema)
+        return
+    if choices and isinstance(error.instance, list):
+        # the literal value's own failure (e.g. [w, h] with one number), not "expected text"
+        own = [e for e in error.context if e.validator not in ("enum", "type") or e.relative_path]
+        if own:
+            yield from _explain(doc, own[0], schema)
+            return
     if error.validator == "anyOf" and error.context:
         # paragraph: a string or {text, excerpt}; explain the more specific failure
         best = min(error.context, key=lambda e: len(e.absolute_path) * -1)

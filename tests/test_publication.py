@@ -178,6 +178,8 @@ def test_edition_option_starts_chapters_on_a_new_or_odd_page(project, start):
         opening = {p for p, _, _ in headings}
         blank = {page.number for page in doc if not body_text(page)}
         assert (start == "odd page") == bool(blank)          # a verso left blank now and then
+        for number in blank:                                 # and blank indeed: no running head, no folio
+            assert not doc[number].get_text().strip(), f"physical page {number + 1}: {doc[number].get_text()!r}"
         for page in doc:
             following = page.number + 1
             while following in blank:

@@ -18,7 +18,7 @@ def test_published_schemas_equal_what_the_command_writes(tmp_path):
     assert result.exit_code == 0, result.output
     written = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "schema").iterdir()}
     published = {p.name: p.read_text(encoding="utf-8") for p in PUBLISHED.glob("*.json")}
-    assert set(written) == {"edition.schema.json", "chapter.schema.json", "tables.schema.json"}
+    assert set(written) == {"edition.schema.json", "chapter.schema.json", "tables.schema.json", "theme.schema.json"}
     assert written == published, "docs/schema/ is out of date: run `whitepaper schema` and commit docs/schema/"
 
 

@@ -20,7 +20,7 @@ def _barh(ax, spec: ChartSpec) -> None:
         drawn = values != 0
         start = np.where(values >= 0, left, left_neg)
         bars = ax.barh(y[drawn], values[drawn], 0.62, left=start[drawn], color=colors[i], label=name,
-                       zorder=2, edgecolor=_edge(colors[i]), linewidth=0.5)
+                       zorder=2, edgecolor=_edge(colors[i], spec), linewidth=0.5)
         for bar, ci in zip(bars, np.flatnonzero(drawn)):
             bar.set_clip_on(False)  # inside the axes anyway; a clip path per bar doubles the SVG's parse time
             bar.set_gid(f"bar-{ci}-{i}")  # _highlight_barh recolours bars by category
@@ -56,7 +56,7 @@ def _barh(ax, spec: ChartSpec) -> None:
         from matplotlib.patches import Patch
 
         # the legend shows the series colours (not the muted ones), also for a series with no bar drawn
-        handles = [Patch(facecolor=c, edgecolor=_edge(c), linewidth=0.5) for c in colors]
+        handles = [Patch(facecolor=c, edgecolor=_edge(c, spec), linewidth=0.5) for c in colors]
         # the lower right corner is free when the bottom bars (longest first, so the shortest) end
         # short of it; otherwise matplotlib looks for the place that covers the least data
         rows = len(spec.series) + 1

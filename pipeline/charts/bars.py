@@ -55,7 +55,7 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
         ax.axhline(0, color=INK, linewidth=0.8, zorder=3)
     ax.set_xticks(x, [_wrap(c, 7) for c in spec.categories])
     if highlighted:
-        _emphasise_ticks(ax.get_xticklabels(), highlighted)
+        _emphasise_ticks(ax.get_xticklabels(), highlighted, spec)
     ax.yaxis.set_major_formatter(tick_formatter(spec))
     _unit_label(ax, spec.unit)
     ax.margins(y=0.15)

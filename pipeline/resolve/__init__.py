@@ -36,6 +36,7 @@ from ..model import (
     SourcePos,
     TableBlock,
     TextRun,
+    Theme,
     YamlDoc,
 )
 from .markup import _MarkupError, normalize_text, parse_runs
@@ -198,6 +199,7 @@ class _Resolver:
             publisher=ed.data["publisher"], co_publishers=tuple(ed.data.get("co_publishers") or ()),
             guidance=ed.data.get("guidance", ""), keywords=tuple(ed.data.get("keywords") or ()),
             copyright=self.plain(ed.data.get("copyright") or "", ed, ("copyright",)) if ed.data.get("copyright") else "",
+            theme=self.project.theme or Theme(),
         )
         profile = None
         if self.city is not None:
@@ -391,7 +393,8 @@ class _Resolver:
                           labels=tuple(point_labels.get(c, "") for c in categories),
                           estimated=marked if any(marked) else (),
                           data_files=(self.project.tables[spec["table"]].file,),
-                          percent_decimals=self.data.percent_decimals, number_format=fmt, **numbers)
+                          percent_decimals=self.data.percent_decimals, number_format=fmt,
+                          palette=self.project.theme.palette if self.project.theme else (), **numbers)
         source = spec.get("source") or ""
         return Figure(spec["id"], number, title, source, chart, doc.pos(path), notes=self.notes(spec, doc, path))
 

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
@@ -20,31 +19,20 @@ from .fonts import register_fonts
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .story import _story
-from .styles import (
-    GREY,
-    MARGIN_BOTTOM,
-    MARGIN_TOP,
-    MARGIN_X,
-    NAVY,
-    PAGE_H,
-    PAGE_W,
-    RULE,
-    SANS,
-    SANS_BOLD,
-    SERIF,
-    TEXT_H,
-    TEXT_W,
-    TextStyle,
-)
+from .styles import SANS, SANS_BOLD, SERIF, TextStyle
 
 
 class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
     def __init__(self, path, document: ResolvedDocument, state: LayoutState, **kw):
-        super().__init__(path, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-                         topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, **kw)
+        # the page comes from the theme (chapters/theme.yaml), passed along, never kept in a module
+        theme = self.theme = document.edition.theme
+        super().__init__(path, pagesize=(theme.page_w, theme.page_h), leftMargin=theme.margin_x,
+                         rightMargin=theme.margin_x, topMargin=theme.margin_top, bottomMargin=theme.margin_bottom,
+                         **kw)
         self.document = document
         self.state = state
-        frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_W, TEXT_H, leftPadding=0, rightPadding=0,
+        self.blank_pages = set()
+        frame = Frame(theme.margin_x, theme.margin_bottom, theme.text_w, theme.text_h, leftPadding=0, rightPadding=0,
                       topPadding=0, bottomPadding=0, id="text")
         self.addPageTemplates([
             PageTemplate("cover", [frame], onPageEnd=self._cover),
@@ -64,6 +52,8 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
     # -- cover
     def _cover(self, canvas, doc):
         ed = self.document.edition
+        PAGE_W, PAGE_H, MARGIN_X, TEXT_W = self.theme.page_w, self.theme.page_h, self.theme.margin_x, self.theme.text_w
+        NAVY = colors.HexColor(self.theme.accent)
         canvas.saveState()
         canvas.setFillColor(NAVY)
         canvas.rect(0, PAGE_H - 95 * mm, PAGE_W, 95 * mm, stroke=0, fill=1)
@@ -106,7 +96,7 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
             # the publisher's logo stands above the publishers' names
             from .images import draw_image, printed_size
 
-            logo_w, logo_h = printed_size(ed.logo, TEXT_W)
+            logo_w, logo_h = printed_size(ed.logo, TEXT_W, self.theme.text_h)
             draw_image(canvas, ed.logo, MARGIN_X, y + 8 * mm, logo_w, logo_h)
         for i, name in enumerate((ed.publisher,) + ed.co_publishers):
             canvas.setFont(SANS_BOLD if i == 0 else SANS, 12)
@@ -123,6 +113,12 @@ class WhitepaperDoc(FloatingLayout, BaseDocTemplate):
     def _furniture(self, canvas, doc):
         self.state.footnotes.end_page(canvas, doc.frame)
         page = canvas.getPageNumber()
+        if page in self.blank_pages:
+            return                      # a blank verso stays blank: no running head, no folio
+        theme = self.theme
+        PAGE_W, PAGE_H, MARGIN_X, TEXT_W = theme.page_w, theme.page_h, theme.margin_x, theme.text_w
+        MARGIN_TOP, MARGIN_BOTTOM = theme.margin_top, theme.margin_bottom
+        GREY, RULE = colors.HexColor(theme.grey), colors.HexColor(theme.rule)
         canvas.saveState()
         canvas.setFont(SERIF, 9)
         canvas.setFillColor(GREY)
@@ -209,6 +205,8 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
     state = LayoutState(drawing_cache=open_store(cache_dir, "drawings") if cache_dir is not None else None)
     state.footnotes.numbering = document.edition.footnote_numbering
     state.note_position = document.edition.note_position
+    state.theme = ed.theme
+    state.footnotes.rule_colour = state.colour("rule")
     buf = io.BytesIO()
     with _document_date(document.epoch):
         doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,

@@ -43,6 +43,7 @@ class FloatingLayout:
 
     _floats: list
     _floats_page: int = 0
+    blank_pages: set[int]           # physical page numbers of versos left blank by an OddPageBreak
 
     def handle_flowable(self, flowables):
         if not hasattr(self, "_floats"):
@@ -78,6 +79,9 @@ class FloatingLayout:
                 breaks = 0 if self.page % 2 else 1
             else:
                 breaks = 1 if self.page % 2 == 0 else 2
+            if breaks == 2 or (empty and breaks == 1):
+                # the verso left blank carries no running head and no folio (document.py)
+                self.blank_pages.add(self.page + 1 if breaks == 2 else self.page)
             flowables[0:0] = [PageBreak() for _ in range(breaks)]
             return
         keep = getattr(f, "keep_lines", 0.0)

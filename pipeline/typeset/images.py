@@ -7,10 +7,10 @@ from ..model import ImageFigure, TextRun
 from .figures import FigureBlock, _parse_svg, note_paragraphs
 from .paragraph import CJKParagraph
 from .state import LayoutState
-from .styles import CAPTION, SOURCE_NOTE, TEXT_H
+from .styles import CAPTION, SOURCE_NOTE
 
 
-def printed_size(image: ImageFigure, avail_width: float) -> tuple[float, float]:
+def printed_size(image: ImageFigure, avail_width: float, text_h: float) -> tuple[float, float]:
     """Width and height in pt: the requested width ('60mm', '50%' of the text width) or the image's
     own size, never wider than the text or taller than most of a page."""
     wanted = image.requested_width
@@ -22,8 +22,8 @@ def printed_size(image: ImageFigure, avail_width: float) -> tuple[float, float]:
         width = image.width
     width = min(width, avail_width)
     height = width * image.height / image.width
-    if height > 0.75 * TEXT_H:   # room for the caption under it on one page
-        width, height = width * 0.75 * TEXT_H / height, 0.75 * TEXT_H
+    if height > 0.75 * text_h:   # room for the caption under it on one page
+        width, height = width * 0.75 * text_h / height, 0.75 * text_h
     return width, height
 
 
@@ -58,7 +58,7 @@ class ImageBlock(FigureBlock):
         self.floats = True          # like a chart: to the top of the next page when it does not fit (flow.py)
 
     def wrap(self, availWidth, availHeight):
-        self.img_w, self.img_h = printed_size(self.image, availWidth)
+        self.img_w, self.img_h = printed_size(self.image, availWidth, self.state.theme.text_h)
         return super().wrap(availWidth, availHeight)
 
     def _draw_picture(self, c, x: float, y: float) -> None:

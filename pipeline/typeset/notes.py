@@ -32,6 +32,7 @@ class Footnotes:
         self.numbers: dict[int, int] = {}   # id(Footnote) → its number
         self.page: list = []                # (number, CJKParagraph of the note) placed on this page
         self._heights: dict[tuple[int, float], float] = {}
+        self.rule_colour = RULE             # the theme's rule colour (set by typeset_document)
 
     # -- numbering
     def number(self, note) -> int:
@@ -89,7 +90,7 @@ class Footnotes:
             width = frame._width - frame._leftPadding - frame._rightPadding
             y = frame._y1 + frame._bottomPadding + sum(p.height for _, p in self.page)
             canvas.saveState()
-            canvas.setStrokeColor(RULE)
+            canvas.setStrokeColor(self.rule_colour)
             canvas.setLineWidth(0.5)
             canvas.line(x, y + SEPARATOR / 2, x + width * RULE_SHARE, y + SEPARATOR / 2)
             canvas.restoreState()

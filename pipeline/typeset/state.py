@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..model import Theme
+
 if TYPE_CHECKING:
     from ..cachestore import CacheStore
     from .figures import FigureBlock
@@ -40,6 +42,13 @@ class LayoutState:
     page_refs: list[tuple[str, str, float, object]] = field(default_factory=list)
     footnotes: "Footnotes | None" = None
     note_position: str = "below"       # 注： lines under (or above) the 资料来源 line of figures and tables
+    theme: Theme = field(default_factory=Theme)   # the page and colours of this build (chapters/theme.yaml)
+
+    def colour(self, role: str):
+        """The theme's accent, grey or rule colour for ReportLab."""
+        from reportlab.lib import colors
+
+        return colors.HexColor(getattr(self.theme, role))
 
     def __post_init__(self):
         if self.footnotes is None:

@@ -33,20 +33,21 @@ from .structure import (
     RunningTitle,
     SectionHeading,
 )
-from .styles import BODY, SANS_BOLD, SMALL, SOURCE_NOTE, TEXT_H, TextStyle
+from .styles import BODY, SANS_BOLD, SMALL, SOURCE_NOTE, TextStyle
 from .tables import CaptionedTable, CityProfileTable
 from .toc import TocEntry, TocList
 
 
 def _story(document: ResolvedDocument, images: dict[str, ChartImage], state: LayoutState) -> list:
     ed = document.edition
-    body_style = replace(BODY, strict=ed.kinsoku == "strict")
+    # body size and leading come from the theme (chapters/theme.yaml); the defaults are BODY's
+    body_style = replace(BODY, size=ed.theme.body_size, leading=ed.theme.leading, strict=ed.kinsoku == "strict")
     # the cover is drawn by its page template; the copyright page (verso) carries no header or folio
     story: list = [NextPageTemplate("plain"), PageBreak(), NextPageTemplate("front")]
 
     # copyright page (版权页): text at the foot of the page, in the edition's words
     words = ed.wording
-    story.append(Spacer(1, TEXT_H * 0.55))
+    story.append(Spacer(1, ed.theme.text_h * 0.55))
     title = f"{ed.title} · {ed.subtitle}" if document.city_profile is not None else ed.title
     labels = [words["title_label"], words["publisher_label"], words["guidance_label"], words["edition_label"]]
     hang = "\u3000" * (max(len(label) for label in labels) + 1)   # co-publishers line up under the first
@@ -138,7 +139,8 @@ def _city_profile_flowables(document: ResolvedDocument, chapter: ResolvedChapter
     out: list = [ChapterHeading(chapter, CITY_PROFILE_KEY, state)]
     lead = words["profile_lead"] if profile.designations else words["profile_lead_none"]
     if lead:
-        out.append(CJKParagraph((TextRun(lead),), BODY))
+        out.append(CJKParagraph((TextRun(lead),), replace(BODY, size=document.edition.theme.body_size,
+                                                          leading=document.edition.theme.leading)))
     if profile.designations:
         out.append(CityProfileTable(profile, words["profile_table"]))
         if words["profile_source"]:

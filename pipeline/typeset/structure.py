@@ -50,7 +50,8 @@ class ChapterHeading(Flowable):
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
         title = f"{self.chapter.label}{self.chapter.title}"
-        self.lines = _heading_lines(title, self.size, availWidth, NAVY, centred=not self.chapter.number)
+        self.lines = _heading_lines(title, self.size, availWidth, self.state.colour("accent"),
+                                     centred=not self.chapter.number)
         self.height = self.size * 2.2 + (self.lines.height - self.size * 1.45 if self.lines else 0)
         return self.width, self.height
 
@@ -61,10 +62,10 @@ class ChapterHeading(Flowable):
             self.lines.drawOn(c, 0, self.size * 0.7 - 0.45 * self.size)
         else:
             c.setFont(SANS_BOLD, self.size)
-            c.setFillColor(NAVY)
+            c.setFillColor(self.state.colour("accent"))
             x = 0 if self.chapter.number else (self.width - pdfmetrics.stringWidth(title, SANS_BOLD, self.size)) / 2
             c.drawString(x, self.size * 0.7, title)
-        c.setStrokeColor(NAVY)
+        c.setStrokeColor(self.state.colour("accent") if self.state is not None else NAVY)
         c.setLineWidth(1.2)
         c.line(0, 0, self.width, 0)
         c.bookmarkPage(self.key)
@@ -170,10 +171,10 @@ class PageTitle(Flowable):
     def draw(self):
         c = self.canv
         c.setFont(SANS_BOLD, self.size)
-        c.setFillColor(NAVY)
+        c.setFillColor(self.state.colour("accent") if self.state is not None else NAVY)
         c.drawCentredString(self.width / 2, self.size * 0.7, self.title)
         if self.state is not None:
             self.state.title_drawn(self.title, _at_top(self))
-        c.setStrokeColor(NAVY)
+        c.setStrokeColor(self.state.colour("accent") if self.state is not None else NAVY)
         c.setLineWidth(1.2)
         c.line(0, 0, self.width, 0)

@@ -8,7 +8,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
 from .state import LayoutState
-from .styles import GREY, SANS_BOLD, SERIF
+from .styles import SANS_BOLD, SERIF
 
 
 _NO_LINE_START = "，。、；：？！）》」』”’…—"
@@ -102,7 +102,7 @@ class TocList(Flowable):
             c.drawRightString(self.width, y, label)
             # dot leader (graphics, so it does not pollute copied text)
             c.saveState()
-            c.setStrokeColor(GREY)
+            c.setStrokeColor(self.state.colour("grey"))
             c.setLineWidth(0.9)
             c.setDash([0.1, 3.0])
             c.setLineCap(1)
