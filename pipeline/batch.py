@@ -94,8 +94,10 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
 
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
     preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
-    with ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
-                             initargs=(options, project)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
+                               initargs=(options, project))
+    stopped = False
+    try:
         try:
             futures = {}
             for city in ids:
@@ -119,7 +121,11 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
                 process.join(5)
                 if process.is_alive():
                     process.kill()
+            stopped = True
             raise
+    finally:
+        if not stopped:   # after a stop, waiting for the pool's manager thread could hang: don't
+            pool.shutdown(wait=True)
 
 
 _building = False   # in a worker: whether a city is being built right now

@@ -13,6 +13,7 @@ import functools
 import io
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -59,6 +60,17 @@ class Terminated(KeyboardInterrupt):
 
 def _on_sigterm(signum, frame):
     raise Terminated()
+
+
+def _exit_now(code: int) -> None:
+    """Leave at once after a stop (SIGINT/SIGTERM): the cleanup has run, and the interpreter's exit
+    would join worker-pool threads, which can wait for ever on a pool whose workers were killed."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 class _CleanFormatter(logging.Formatter):
@@ -119,6 +131,8 @@ def _error_net(json_errors: bool = False):
             if as_json:
                 _echo_json(False, [], [message])
             _say(f"error: {message}")
+            if code > EXIT_SIGNAL:
+                _exit_now(code)
             sys.exit(code)
         return run
     return wrap
@@ -141,7 +155,7 @@ class _Group(click.Group):
             remove_own_temps()
             signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
             _say(f"error: stopped by {signal.Signals(signum).name}")
-            sys.exit(EXIT_SIGNAL + signum)
+            _exit_now(EXIT_SIGNAL + signum)
         sys.exit(code if isinstance(code, int) else 0)
 
 
