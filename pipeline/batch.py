@@ -149,6 +149,9 @@ def _init_worker(options: Options, project) -> None:
     global _builder, _worker_error
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop_worker)
+    from .charts import draw_inline
+
+    draw_inline()   # a chart process of a worker would outlive a stopped batch
     try:
         builder = CityBuilder(options, project)
         builder.load_fonts()

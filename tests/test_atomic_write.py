@@ -256,37 +256,6 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path, edition):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="needs SIGTERM")
-def test_sigterm_stops_a_city_batch_now(tmp_path, edition):
-    """SIGTERM to a `--all-cities -j 2` run stops it at once: the workers are stopped (the pool would
-    otherwise finish every queued city first), no temp file is left, and every excerpt written is whole."""
-    import json
-
-    root = copy_project(tmp_path / "project")
-    cities = root / "output" / "2008" / "cities"   # output/<edition>/
-    proc = subprocess.Popen(whitepaper_executable() + ["build", "--project", str(root), "--all-cities", "-j", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 180
-    while not list(cities.glob("*.pdf")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert proc.poll() is None, "the batch ended before the first excerpt appeared"
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=180)
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert err.strip().endswith("no half-written file was left (a PDF being written keeps its previous version)")
-    assert "Traceback" not in err
-    total = len((root / "data" / "cities.csv").read_text(encoding="utf-8").splitlines()) - 1
-    built = sorted(p.name for p in cities.glob("*.pdf"))
-    assert 1 <= len(built) < total, f"{len(built)} of {total} excerpts: the batch was not stopped"
-    assert not [p for p in (root / "output").rglob("*.tmp")], "a temp file was left behind"
-    # every excerpt there is whole; the manifest lists those whose result reached the parent in time
-    for name in built:
-        with pymupdf.open(cities / name) as doc:
-            assert doc.page_count > 1
-    manifest = root / "output" / "manifest.json"
-    recorded = json.loads(manifest.read_text(encoding="utf-8"))["pdfs"] if manifest.exists() else {}
-    assert set(recorded) <= {f"2008/cities/{name}" for name in built}
-
-
 def test_a_lock_file_we_may_not_write_is_locked_read_only(tmp_path, edition):
     """Another user's output/.manifest.lock (here: immutable, which stops root too) once crashed the
     build with a traceback; flock needs no write access, so the build goes on and records its PDF."""

@@ -105,7 +105,7 @@ class ChartBatch:
                                           pending=partial(self._svg, name)))
         self.drawn = len(missing)
         self._specs = dict(missing)
-        if missing and parallel and not multiprocessing.current_process().daemon:
+        if missing and parallel and not _inline and not multiprocessing.current_process().daemon:
             # one worker: on two cores the other one lays out the document meanwhile
             # (a batch worker is a daemon and may not start processes: it draws inline)
             pool = chart_worker(sans_font, sans_bold_font)
@@ -147,6 +147,14 @@ class ChartBatch:
 
 _worker = None   # the process drawing charts for this one
 _keep_worker = False
+_inline = False   # this process draws its charts itself (see draw_inline)
+
+
+def draw_inline() -> None:
+    """Never start a chart worker in this process: a batch worker (its pool already uses every
+    core) whose chart process, orphaned when the batch is stopped, would live on for ever."""
+    global _inline
+    _inline = True
 
 
 def keep_worker(on: bool) -> None:
@@ -182,15 +190,31 @@ def _forget_worker() -> None:
     _worker = None
 
 
+def _die_with_parent() -> None:
+    """Linux: the chart process is killed when the build that started it dies, even by SIGKILL;
+    an orphan would wait for work for ever (and hold the build's stdout and stderr open)."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):   # not Linux: the parent's shutdown ends the worker
+        return
+    if os.getppid() == 1:   # the parent died before prctl took effect
+        os._exit(0)
+
+
 def _warm_worker(sans_font: Path, sans_bold_font: Path) -> None:
     """Worker initializer: import matplotlib and register the fonts before the first chart is asked for."""
+    _die_with_parent()
     preload(sans_font, sans_bold_font)
 
 
 def warm_up(cache_dir: Path, sans_font: Path, sans_bold_font: Path) -> None:
     """Start the chart worker now if the chart cache is empty (a cold build will draw every chart):
     it imports matplotlib while this process loads, checks and resolves the project."""
-    if multiprocessing.current_process().daemon or _worker is not None:
+    if _inline or multiprocessing.current_process().daemon or _worker is not None:
         return
     try:
         cold = not any(Path(cache_dir).glob("*.svg"))
