@@ -132,13 +132,18 @@ def remove_stale_temps(target: Path) -> None:
 # ---------------------------------------------------------------- writing
 
 
-def _write(target: Path, data: bytes) -> None:
+def _write(target: Path, data: bytes, durable: bool = False) -> None:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = make_temp(target)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            if durable:   # a record others read (the manifest): on disk before it replaces the old one
+                f.flush()
+                os.fsync(f.fileno())
+        if durable:
+            os.chmod(tmp, 0o644)   # make_temp's 0600 would hide it from other users
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -147,10 +152,11 @@ def _write(target: Path, data: bytes) -> None:
         forget_temp(tmp)
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data`` in one step; an OS error is a UsageError naming the file (exit 2)."""
+def write_atomically(target: Path, data: bytes, durable: bool = False) -> None:
+    """Replace ``target`` with ``data`` in one step (``durable``: fsynced, readable by all);
+    an OS error is a UsageError naming the file (exit 2)."""
     try:
-        _write(target, data)
+        _write(target, data, durable)
     except OSError as e:
         raise UsageError(explain(e, target)) from None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import __version__
 from .cachestore import CacheStore, cache_secret
-from .files import explain, forget_temp, make_temp, read_input
+from .files import _write, explain, read_input
 from .model import BuildResult, ContentError, Project, UsageError
 
 log = logging.getLogger(__name__)
@@ -148,19 +148,7 @@ def record(output_dir: Path, results: list[BuildResult]) -> Path:
             pdfs = {k: v for k, v in pdfs.items() if (output_dir / k).is_file()}
             data = {"format": FORMAT, "pdfs": dict(sorted(pdfs.items()))}
             text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            fd, tmp = make_temp(path)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(text)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            finally:
-                forget_temp(tmp)
+            _write(path, text.encode("utf-8"), durable=True)
     except OSError as e:
         raise UsageError(explain(e, path)) from None
     return path
