@@ -80,14 +80,15 @@ def timed(cmd: list[str], cwd: Path, env: dict, label: str = "") -> float:
 
 def watch_times(project: Path, env: dict, runs: int) -> list[float]:
     """Save → new PDF (its file replaced), as seen from outside the watching process."""
-    pdf = project / "output" / "whitepaper-2008.pdf"
     proc = subprocess.Popen(command() + ["watch"], cwd=project, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     built = threading.Semaphore(0)
+    written: list[Path] = []   # the PDF each rebuild replaced, as watch reports it
 
     def pump() -> None:
         for line in proc.stdout:
             if "  wrote " in line:
+                written.append(project / line.split("  wrote ", 1)[1].split(" (", 1)[0].strip())
                 built.release()
 
     threading.Thread(target=pump, daemon=True).start()
@@ -95,6 +96,7 @@ def watch_times(project: Path, env: dict, runs: int) -> list[float]:
         if not built.acquire(timeout=120):
             raise SystemExit("watch did not build")
         times = []
+        pdf = written[-1]
         for _ in range(runs):
             time.sleep(0.3)
             before = pdf.stat().st_ino, pdf.stat().st_mtime_ns
