@@ -1,30 +1,98 @@
 """The cities of a project: profiles, lookup by name or id, and CI shards.
 
-Takes a loaded :class:`~pipeline.model.Project` (``data/cities.csv``,
-``designations.csv`` and ``designation_types.csv``); returns
-:class:`~pipeline.model.CityProfile` objects, a city id for what the user
-typed, or the share of the cities one CI job builds.  Stdlib only.
+Takes a loaded :class:`~pipeline.model.Project`; which of its tables hold the
+cities, the designations they hold and the kinds of designation is declared
+in the data dictionary (``cities:`` in data/tables.yaml, see
+:data:`CITY_ROLES`); a project without that declaration has no cities.
+Returns :class:`~pipeline.model.CityProfile` objects, a city id for what the
+user typed, or the share of the cities one CI job builds.  Stdlib only.
 """
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
-from .model import CityDesignation, CityProfile, Project, UsageError
+from .model import CityDesignation, CityProfile, Problem, Project, UsageError
 
-# The table of cities; its ``id`` column names each excerpt's file (output/cities/<id>.pdf).
-CITIES_TABLE = "cities"
+# The keys of the ``cities:`` declaration → the fields the named resource must have (and may have).
+# ``resource`` holds one row per city: ``id`` names its excerpt's file (output/<year>/cities/<id>.pdf),
+# ``name`` is how the text writes it.
+CITY_ROLES = {
+    "resource": (("id", "name"), ()),
+    "designations": (("city", "designation"), ("order", "site", "target_market")),
+    "designation_types": (("id", "name"), ("count", "as_of")),
+}
+
+
+@dataclass(frozen=True)
+class CityTables:
+    """The table names the data dictionary gives the city roles ("" = the project has no such table)."""
+
+    cities: str
+    designations: str = ""
+    designation_types: str = ""
+
+
+def city_tables(project: Project) -> CityTables | None:
+    """The declared city tables, or None when the project declares no cities (or the declaration
+    names a table that is not loaded; :func:`city_declaration_problems` says why)."""
+    doc = project.tables_doc
+    decl = doc.data.get("cities") if doc is not None and isinstance(doc.data, dict) else None
+    if not isinstance(decl, dict):
+        return None
+    usable = {}
+    for role, (required, _optional) in CITY_ROLES.items():
+        name = decl.get(role)
+        table = project.tables.get(name) if isinstance(name, str) else None
+        if table is not None and set(required) <= set(table.columns):
+            usable[role] = name
+    if "resource" not in usable:
+        return None
+    return CityTables(cities=usable.pop("resource"), **usable)
+
+
+def city_declaration_problems(project: Project) -> list[Problem]:
+    """Each table or field the ``cities:`` declaration needs that the data dictionary does not have,
+    at the declaration's line."""
+    doc = project.tables_doc
+    decl = doc.data.get("cities") if isinstance(doc.data, dict) else None
+    if not isinstance(decl, dict):
+        return []
+    resources = {r.get("name"): r for r in doc.data.get("resources") or () if isinstance(r, dict)}
+    problems = []
+    for role, (required, _optional) in CITY_ROLES.items():
+        name = decl.get(role)
+        if not isinstance(name, str):
+            continue   # the schema reports a missing or malformed entry
+        at = ("cities", role)
+        if name not in resources:
+            close = difflib.get_close_matches(name, [str(n) for n in resources], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(Problem(doc.pos(at), f"cities.{role}",
+                                    f"no resource named '{name}' in data/tables.yaml{hint}"))
+            continue
+        fields = {f.get("name") for f in (resources[name].get("schema") or {}).get("fields") or ()
+                  if isinstance(f, dict)}
+        missing = [f for f in required if f not in fields]
+        if missing:
+            problems.append(Problem(doc.pos(at), f"cities.{role}",
+                                    f"resource '{name}' has no field{'s' if len(missing) > 1 else ''} {', '.join(repr(f) for f in missing)}; "
+                                    f"as cities.{role} it needs the fields {', '.join(required)}"))
+    return problems
 
 
 def city_profiles(project: Project) -> dict[str, CityProfile]:
-    """Every city of cities.csv (in its order) with the designations it holds (in designation_types order)."""
-    cities = project.tables.get(CITIES_TABLE)
-    if cities is None:
+    """Every city of the cities table (in its order) with the designations it holds (in the order of the
+    designation types)."""
+    roles = city_tables(project)
+    if roles is None:
         return {}
-    types = project.tables.get("designation_types")
+    cities = project.tables[roles.cities]
+    types = project.tables.get(roles.designation_types) if roles.designation_types else None
     type_rows = list(types.rows) if types else []
     type_index = {t["id"]: i for i, t in enumerate(type_rows)}
     held: dict[str, list[CityDesignation]] = {}
-    designations = project.tables.get("designations")
+    designations = project.tables.get(roles.designations) if roles.designations else None
     for r in designations.rows if designations else ():
         t = type_rows[type_index[r["designation"]]] if r.get("designation") in type_index else {}
         held.setdefault(r.get("city"), []).append(CityDesignation(
@@ -39,7 +107,7 @@ def city_profiles(project: Project) -> dict[str, CityProfile]:
     out = {}
     for c in cities.rows:
         mine = sorted(held.get(c["id"], ()), key=lambda d: (type_index.get(d.type_id, len(type_index)), d.rank or 0))
-        out[c["id"]] = CityProfile(id=c["id"], name=c["name"], designations=tuple(mine))
+        out[c["id"]] = CityProfile(id=c["id"], name=c["name"], designations=tuple(mine), source=cities.file)
     return out
 
 
@@ -64,6 +132,9 @@ def find_city(project: Project, wanted: str) -> str:
 
 
 def unknown_city_message(wanted: str, profiles: dict[str, CityProfile]) -> str:
+    if not profiles:
+        return (f"unknown city '{wanted}': this publication has no cities (data/tables.yaml has no "
+                "cities: declaration)")
     by_key = {p.id: p for p in profiles.values()} | {p.name: p for p in profiles.values()}
     text = wanted.strip().lower()
     scored = sorted(((difflib.SequenceMatcher(None, text, key).ratio(), key) for key in by_key), reverse=True)
@@ -78,7 +149,8 @@ def unknown_city_message(wanted: str, profiles: dict[str, CityProfile]) -> str:
             suggestions.append(shown)
     hint = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
     known = ", ".join(f"{p.name} ({p.id})" for p in profiles.values())
-    return f"unknown city '{wanted}'{hint}; data/cities.csv has: {known}"
+    source = next(iter(profiles.values())).source
+    return f"unknown city '{wanted}'{hint}; {source} has: {known}"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -95,7 +167,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard(city_ids, index: int, count: int) -> list[str]:
     """Shard ``index`` of ``count`` (1-based) of the cities: sorted ids dealt round robin.
 
-    Sorting makes the split independent of cities.csv's order and of the
+    Sorting makes the split independent of the cities table's order and of the
     machine; round robin keeps the shards within one city of each other.
     """
     ids = sorted(set(city_ids))

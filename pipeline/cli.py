@@ -176,7 +176,7 @@ def cli(verbose: bool) -> None:
 @click.option("--city", "cities", multiple=True, metavar="CITY",
               help="Build CITY's excerpt (an id such as dalian or a name such as 大连) to output/cities/<id>.pdf; "
                    "repeatable.")
-@click.option("--all-cities", is_flag=True, help="Build the excerpt of every city in data/cities.csv.")
+@click.option("--all-cities", is_flag=True, help="Build the excerpt of every city (the cities table of data/tables.yaml).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for city excerpts.")
 @click.option("--shard", metavar="I/N",
@@ -308,7 +308,7 @@ edition_option = click.option(
 @edition_option
 @_error_net()
 def cities(project: Path, as_json: bool, edition: str | None) -> None:
-    """List the cities of data/cities.csv and the national designations each holds."""
+    """List the cities (the cities table of data/tables.yaml) and the designations each holds."""
     from .build import Options, list_cities
 
     profiles = list_cities(Options(project=project, edition=edition))

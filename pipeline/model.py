@@ -370,7 +370,7 @@ class Edition:
 
 @dataclass(frozen=True)
 class CityDesignation:
-    """One national designation a city holds (a row of designations.csv with its type)."""
+    """One national designation a city holds (a row of the designations table with its type)."""
 
     type_id: str                      # software_base, training_base, …
     type_name: str                    # 国家软件产业基地
@@ -388,6 +388,7 @@ class CityProfile:
     id: str
     name: str
     designations: tuple[CityDesignation, ...] = ()
+    source: str = ""                  # the CSV it comes from (data/cities.csv), for messages
 
 
 @dataclass(frozen=True)

@@ -351,6 +351,21 @@ TABLES = {
         "thousands_separator": {"enum": ["", ",", " ", "\u2009"],
                                 "description": "House style: put between groups of three digits of numbers "
                                                "of five digits or more (default: none)."},
+        "cities": {
+            "type": "object", "required": ["resource"], "additionalProperties": False,
+            "description": "Ours: the resources per-city excerpts (build --city) are made from; a publication "
+                           "without this key has no cities.",
+            "properties": {
+                "resource": {**_name, "description": "One row per city: fields id (names the excerpt's file "
+                                                     "output/<year>/cities/<id>.pdf) and name (as the text "
+                                                     "writes it)."},
+                "designations": {**_name, "description": "Optional: one row per designation a city holds: fields "
+                                                         "city and designation (ids), optional order, site, "
+                                                         "target_market."},
+                "designation_types": {**_name, "description": "Optional: the kinds of designation: fields id and "
+                                                              "name, optional count and as_of (YYYY-MM)."},
+            },
+        },
         "resources": {"type": "array", "minItems": 1, "items": RESOURCE},
     },
 }

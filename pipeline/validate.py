@@ -12,7 +12,7 @@ from typing import Iterable
 
 import jsonschema
 
-from .cities import CITIES_TABLE
+from .cities import city_declaration_problems, city_tables
 from .files import read_input
 from .load import dotted
 from .model import ContentError, Problem, Project, SourcePos, UsageError, YamlDoc
@@ -26,8 +26,6 @@ _FRICTIONLESS_NAMES = {"tables": "resources", "file": "path", "key": "schema.pri
 # anything else a file system or shell treats specially, so data can never place a file outside output/.
 SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 SAFE_ID_RULE = "lower-case letters a-z, digits, '-' and '_', starting with a letter or digit, at most 64"
-# table → the column whose values name files
-FILE_NAME_IDS = {CITIES_TABLE: "id"}
 
 _validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES, THEME)}
 
@@ -43,6 +41,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _chapter_numbers(project)
     problems += _references(project)
     problems += _table_keys(project)
+    problems += city_declaration_problems(project)
     problems += file_name_id_problems(project)
     problems += _periods(project)
     return problems
@@ -86,16 +85,16 @@ def _periods(project: Project) -> list[Problem]:
 def file_name_id_problems(project: Project) -> list[Problem]:
     """Every id that names an output file must match SAFE_ID; reported at its CSV line."""
     problems = []
-    for name, column in FILE_NAME_IDS.items():
-        table = project.tables.get(name)
-        if table is None:
-            continue
-        for row, line in zip(table.rows, table.lines):
-            value = row.get(column)
-            if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
-                problems.append(Problem(SourcePos(table.file, line), f"column '{column}'",
-                                        f"'{value}' cannot name a file (output/{name}/<{column}>.pdf): "
-                                        f"use {SAFE_ID_RULE}"))
+    roles = city_tables(project)
+    if roles is None:
+        return problems
+    table, column = project.tables[roles.cities], "id"   # a city's id names its excerpt
+    for row, line in zip(table.rows, table.lines):
+        value = row.get(column)
+        if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
+            problems.append(Problem(SourcePos(table.file, line), f"column '{column}'",
+                                    f"'{value}' cannot name a file (output/cities/<{column}>.pdf): "
+                                    f"use {SAFE_ID_RULE}"))
     return problems
 
 

@@ -383,3 +383,72 @@ def test_bar_and_pie_charts_highlight_the_city_too(tmp_path):
     assert MUTED.encode() not in svgs[0] and b"font-weight: bold" not in svgs[0]
     assert MUTED.encode() in svgs[1] and b"font-weight: bold" in svgs[1]
     assert MUTED.encode() in svgs[2]
+
+
+# ---------------------------------------------------------------- which tables hold the cities
+
+def _rename_city_tables(root) -> None:
+    """The project with its city tables under other names (and files): towns, honours, honour_kinds."""
+    renames = {"cities": "towns", "designations": "honours", "designation_types": "honour_kinds"}
+    tables = root / "data" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    for old, new in renames.items():
+        (root / "data" / f"{old}.csv").rename(root / "data" / f"{new}.csv")
+        for before, after in ((f"- name: {old}\n", f"- name: {new}\n"), (f"path: {old}.csv", f"path: {new}.csv")):
+            assert before in text, before
+            text = text.replace(before, after)
+        text = text.replace(f"resource: {old},", f"resource: {new},")     # foreign keys
+    text = text.replace("resource: cities  ", "resource: towns   ")
+    text = text.replace("designations: designations", "designations: honours")
+    text = text.replace("designation_types: designation_types", "designation_types: honour_kinds")
+    tables.write_text(_renamed_in_templates(text, renames), encoding="utf-8")
+    for chapter in (root / "chapters").glob("*.yaml"):
+        text = _renamed_in_templates(chapter.read_text(encoding="utf-8"), renames)
+        for old, new in renames.items():
+            text = text.replace(f"table: {old}\n", f"table: {new}\n")
+        chapter.write_text(text, encoding="utf-8")
+
+
+def _renamed_in_templates(text: str, renames: dict) -> str:
+    for old, new in renames.items():
+        text = text.replace(f"row('{old}'", f"row('{new}'").replace(f"rows('{old}'", f"rows('{new}'")
+    return text
+
+
+def test_excerpts_build_from_city_tables_of_other_names(tmp_path, cities_build, excerpt_texts):
+    """Nothing in pipeline/ knows the tables are called cities, designations and designation_types:
+    data/tables.yaml's ``cities:`` says so, and the same excerpt comes out under other names."""
+    root = copy_project(tmp_path / "renamed")
+    _rename_city_tables(root)
+    project = load_project(root)
+    assert not {"cities", "designations", "designation_types"} & set(project.tables)
+    assert list(city_profiles(project)) == list(CITIES)
+    outcome = build(Options(project=root, city="大连"))
+    assert outcome.pdf == root / "output" / "2008" / "cities" / "dalian.pdf"
+    with pymupdf.open(outcome.pdf) as doc:
+        assert "".join(p.get_text() for p in doc) == excerpt_texts["dalian"]["all"]
+    result = CliRunner().invoke(cli, ["build", "--project", str(root), "--city", "大莲"])
+    assert result.exit_code == 2
+    assert "data/towns.csv has: 北京 (beijing)" in result.output
+
+
+def test_a_publication_that_declares_no_cities_has_none(tmp_path):
+    from conftest import copy_bulletin
+
+    root = copy_bulletin(tmp_path / "bulletin")
+    listed = CliRunner().invoke(cli, ["cities", "--project", str(root), "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == []
+    result = CliRunner().invoke(cli, ["build", "--project", str(root), "--city", "dalian"])
+    assert result.exit_code == 2
+    assert "this publication has no cities (data/tables.yaml has no cities: declaration)" in result.output
+    assert not (root / "output").exists() or not list((root / "output").rglob("*.pdf"))
+    # the shipped project without its declaration: cities.csv is just a table then
+    project = copy_project(tmp_path / "project")
+    tables = project / "data" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    start = text.index("\ncities:\n")
+    end = text.index("\nresources:")
+    tables.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert "cities" in load_project(project).tables
+    assert city_profiles(load_project(project)) == {}

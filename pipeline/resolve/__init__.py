@@ -599,14 +599,18 @@ class _Resolver:
 
     def city_matrix(self, rows, columns, doc, path):
         """One row per city, one column per designation type: √, the site's name or the target market."""
-        types = self.data.rows("designation_types") if "designation_types" in self.project.tables else []
+        from ..cities import city_tables
+
+        roles = city_tables(self.project)
+        types = self.data.rows(roles.designation_types) if roles and roles.designation_types else []
         type_names = {t["id"]: t["name"] for t in types}
         wanted = [c for c in columns if c != "city"] or list(type_names)
         for c in wanted:
             if c not in type_names:
+                where = self.project.tables[roles.designation_types].file if types else "the designation types"
                 self.problems.append(Problem(doc.pos(path + ("columns",)), dotted(path + ("columns",)),
-                                             f"'{c}' is not a designation id in designation_types.csv"))
-        cities = [r["id"] for r in self.data.rows("cities")] if "cities" in self.project.tables else []
+                                             f"'{c}' is not a designation id in {where}"))
+        cities = [r["id"] for r in self.data.rows(roles.cities)] if roles else []
         cells: dict[str, dict[str, str]] = {}
         for r in rows:
             mark = r.get("site") or r.get("target_market") or "√"

@@ -41,8 +41,12 @@ class _Data:
         self.tables = project.tables
         self.percent_decimals = percent_decimals
         self.thousands = thousands
-        cities = project.tables.get("cities")
+        from ..cities import city_tables
+
+        roles = city_tables(project)
+        cities = project.tables[roles.cities] if roles else None
         self.city_names = {r["id"]: r["name"] for r in cities.rows} if cities else {}
+        self.cities_file = cities.file if cities else "the data dictionary's cities: table"
         self.periods = dict(project.periods)
         # while a rule is checked: the (file, line) of every CSV row it read, its evidence
         self.trace: list[tuple[str, int]] | None = None
@@ -167,7 +171,7 @@ class _Data:
         for r in rows:
             city = r.get("city") if isinstance(r, dict) else r
             if city not in self.city_names:
-                raise TemplateDataError(f"unknown city id '{city}' (not in cities.csv)")
+                raise TemplateDataError(f"unknown city id '{city}' (not in {self.cities_file})")
             out.append(self.city_names[city])
         return out
 

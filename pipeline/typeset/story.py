@@ -129,7 +129,7 @@ def _profile_chapter(profile, title: str) -> ResolvedChapter:
     from ..model import SourcePos
 
     return ResolvedChapter(number=0, label="", title=title, blocks=(),
-                           pos=SourcePos("data/cities.csv"), front_matter=True)
+                           pos=SourcePos(profile.source), front_matter=True)
 
 
 def _city_profile_flowables(document: ResolvedDocument, chapter: ResolvedChapter, state: LayoutState) -> list:
