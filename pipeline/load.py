@@ -184,6 +184,7 @@ def _theme(doc: YamlDoc, problems: list[Problem]) -> Theme | None:
                                          f"{a} is {step:.0f} L* from {palette[j]} (palette[{j}]): in greyscale "
                                          f"print the series need at least {PALETTE_MIN_LIGHTNESS_STEP} L* between "
                                          "any two colours"))
+        found += _heading_size_problems(doc)
     if found:
         problems.extend(found)
         return None
@@ -197,9 +198,11 @@ def _theme(doc: YamlDoc, problems: list[Problem]) -> Theme | None:
     for key in ("top", "bottom", "side"):
         if key in margins:
             values[f"margin_{key}"] = margins[key] * mm
-    for key in ("body_size", "leading"):
+    for key in ("body_size", "leading", "caption_size", "note_size"):
         if key in data:
             values[key] = float(data[key])
+    for key, size in (data.get("heading_sizes") or {}).items():
+        values[f"{key}_size"] = float(size)
     colours = data.get("colours") or {}
     for key in ("accent", "grey", "rule"):
         if key in colours:
@@ -207,6 +210,29 @@ def _theme(doc: YamlDoc, problems: list[Problem]) -> Theme | None:
     if data.get("palette"):
         values["palette"] = tuple(c.lower() for c in data["palette"])
     return Theme(**values)
+
+
+def _heading_size_problems(doc: YamlDoc) -> list[Problem]:
+    """Headings rank by size: chapter ≥ section ≥ subsection ≥ the body text (given or the house's)."""
+    house = Theme()
+    given = doc.data.get("heading_sizes") or {}
+    sizes = {"chapter": house.chapter_size, "section": house.section_size, "subsection": house.subsection_size}
+    sizes |= given
+    body = doc.data.get("body_size", house.body_size)
+    found = []
+    ranks = [("chapter", "section"), ("section", "subsection")]
+    for upper, lower in ranks:
+        if sizes[upper] < sizes[lower] and (upper in given or lower in given):
+            key = upper if upper in given else lower
+            found.append(Problem(doc.pos(("heading_sizes", key)), f"heading_sizes.{key}",
+                                 f"a {upper} heading ({sizes[upper]:g} pt) would be smaller than a {lower} heading "
+                                 f"({sizes[lower]:g} pt); headings rank by size"))
+    for key in given:
+        if sizes[key] < body:
+            found.append(Problem(doc.pos(("heading_sizes", key)), f"heading_sizes.{key}",
+                                 f"{sizes[key]:g} pt is smaller than the body text ({body:g} pt); a heading is at "
+                                 "least as large as the text under it"))
+    return found
 
 
 def lightness(colour: str) -> float:

@@ -310,7 +310,10 @@ HOUSE_PALETTE = ("#1f4e79", "#267a8a", "#b8923a", "#a9c4dc", "#0b2545", "#f4eddc
 
 @dataclass(frozen=True)
 class Theme:
-    """Page geometry, type sizes and colours of a publication (chapters/theme.yaml; defaults: the house look)."""
+    """Page geometry, type sizes and colours of a publication (chapters/theme.yaml; defaults: the house look).
+
+    The one place the house look's numbers are written: pipeline/typeset/styles.py derives its
+    constants from ``Theme()``."""
 
     page_w: float = _A4[0]
     page_h: float = _A4[1]
@@ -321,6 +324,13 @@ class Theme:
     margin_bottom: float = 24 * _MM
     body_size: float = 10.5
     leading: float = 17.0
+    # type sizes in pt: chapter and front-matter titles (一、… 前言 目录), （一） headings, 1. headings,
+    # 图/表 captions, and the small type of 资料来源, 注： and footnotes (line distances scale with them)
+    chapter_size: float = 16.0
+    section_size: float = 12.0
+    subsection_size: float = 11.0
+    caption_size: float = 9.5
+    note_size: float = 9.0
     accent: str = "#1f4e79"
     grey: str = "#666666"
     rule: str = "#9aa7b8"

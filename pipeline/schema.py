@@ -372,6 +372,7 @@ TABLES = {
 
 _MM_LENGTH = {"type": "number", "minimum": 0}
 _HEX = {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$", "description": "a colour as #rrggbb"}
+_HEADING_SIZE = {"type": "number", "minimum": 6, "maximum": 40}
 THEME = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "whitepaper theme (chapters/theme.yaml): page, margins, type sizes, colours; all optional",
@@ -388,6 +389,15 @@ THEME = {
                                    "whole number of body characters, centred)"},
         "body_size": {"type": "number", "minimum": 6, "maximum": 20, "description": "body text size in pt"},
         "leading": {"type": "number", "minimum": 6, "maximum": 40, "description": "body line distance in pt"},
+        "heading_sizes": {"type": "object", "additionalProperties": False,
+                          "properties": {"chapter": _HEADING_SIZE, "section": _HEADING_SIZE,
+                                         "subsection": _HEADING_SIZE},
+                          "description": "in pt: chapter and front-matter titles (16), （一） headings (12), "
+                                         "1. headings (11); each no smaller than the next and than the body"},
+        "caption_size": {"type": "number", "minimum": 6, "maximum": 16,
+                         "description": "图 N-M and 表 N-M captions, in pt (9.5)"},
+        "note_size": {"type": "number", "minimum": 6, "maximum": 14,
+                      "description": "资料来源 and 注： lines and footnotes, in pt (9); line distances scale with it"},
         "colours": {"type": "object", "additionalProperties": False,
                     "properties": {"accent": _HEX, "grey": _HEX, "rule": _HEX}},
         "palette": {"type": "array", "items": _HEX, "minItems": 2,

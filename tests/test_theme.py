@@ -1,4 +1,4 @@
-"""chapters/theme.yaml: page size, margins, body size, colours and the chart palette, proved on the bulletin.
+"""chapters/theme.yaml: page size, margins, type sizes, colours and the chart palette, proved on the bulletin.
 
 Expected values are written by hand: 16开 is 185 × 260 mm = 524.4 × 737.0 pt (1 mm = 72 / 25.4 pt);
 the colours are the theme file's own.
@@ -21,6 +21,9 @@ body_size: 10
 leading: 16
 colours: {accent: "#7a1f2b", grey: "#555555", rule: "#b0a0a0"}
 palette: ["#7A1F2B", "#c8742c", "#111111", "#e9d8a6"]
+heading_sizes: {chapter: 15, section: 11.5}
+caption_size: 9
+note_size: 8.5
 """
 # line-end punctuation keeps its blank half past the text edge, as in the house look (docs/typesetting.md)
 HALF_WIDTH_AT_LINE_END = "，。、；：！？）」』"
@@ -126,3 +129,50 @@ def test_a_palette_too_close_in_lightness_is_one_located_error(tmp_path):
     assert len(errors) == 1, result.output
     assert errors[0].startswith("error: chapters/theme.yaml:4:"), errors[0]
     assert "#2e6b3f" in errors[0] and "#1f4e79" in errors[0] and "L*" in errors[0]
+
+
+def _last_size(path, start: str) -> float:
+    """The size of the last span that starts with ``start`` (the body's, not the 目录's or 图目录's)."""
+    found = []
+    with pymupdf.open(path) as pdf:
+        for page in pdf:
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", ()):
+                    found += [round(span["size"], 2) for span in line["spans"] if span["text"].startswith(start)]
+    assert found, start
+    return found[-1]
+
+
+# what the bulletin sets at each size: a chapter title, a （一） heading, a figure's and a table's caption,
+# a 资料来源 line, a 注： line and a footnote at the page foot
+SIZED = {"chapter": "一、全年运行概况", "section": "（一）年度规模", "figure caption": "图 1-1",
+         "table caption": "表 1-1", "source": "资料来源：", "note": "注：1. 各季度", "footnote": "①采集口径"}
+
+
+def test_heading_caption_and_note_sizes_come_from_the_theme(themed, bulletin):
+    result, _ = bulletin
+    house = {what: _last_size(result.pdf, text) for what, text in SIZED.items()}
+    assert house == {"chapter": 16.0, "section": 12.0, "figure caption": 9.5, "table caption": 9.5,
+                     "source": 9.0, "note": 9.0, "footnote": 9.0}
+    themed_sizes = {what: _last_size(themed, text) for what, text in SIZED.items()}
+    assert themed_sizes == {"chapter": 15.0, "section": 11.5, "figure caption": 9.0, "table caption": 9.0,
+                            "source": 8.5, "note": 8.5, "footnote": 8.5}
+
+
+def test_front_matter_titles_follow_the_chapter_size(themed):
+    assert _last_size(themed, "目录") == 15.0
+
+
+def test_headings_out_of_rank_are_located_errors(tmp_path):
+    result = _check(tmp_path, "body_size: 10\nheading_sizes:\n  chapter: 14\n  section: 15\n")
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith("error: chapters/theme.yaml:3:"), errors[0]
+    assert "14 pt" in errors[0] and "15 pt" in errors[0]
+    result = _check(tmp_path / "again", "heading_sizes: {subsection: 9}\n")
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1, result.output
+    assert errors[0].startswith("error: chapters/theme.yaml:1:") and "smaller than the body text (10.5 pt)" in errors[0]
+    result = _check(tmp_path / "third", "caption_size: 30\n")
+    assert result.exit_code == 1 and "chapters/theme.yaml:1:" in result.output and "caption_size" in result.output

@@ -12,7 +12,7 @@ from ..model import ChartImage, Figure, TextRun
 from . import drawings
 from .paragraph import CJKParagraph
 from .state import LayoutState
-from .styles import CAPTION, SANS, SANS_BOLD, SOURCE_NOTE
+from .styles import SANS, SANS_BOLD, SOURCE_NOTE
 
 _drawings: dict[str, object] = {}
 
@@ -79,16 +79,16 @@ def _parse_svg(svg: bytes):
     return drawing
 
 
-def note_paragraphs(notes: tuple[str, ...]) -> list:
+def note_paragraphs(notes: tuple[str, ...], style=SOURCE_NOTE) -> list:
     """注：… under the 资料来源 line in its small style; several notes are numbered 1. 2. and hang
     under the first one's text."""
     from .fonts import advance
 
     if not notes:
         return []
-    hang = sum(advance(SOURCE_NOTE.font, ch) for ch in "注：") * SOURCE_NOTE.size
+    hang = sum(advance(style.font, ch) for ch in "注：") * style.size
     texts = list(notes) if len(notes) == 1 else [f"{i}. {n}" for i, n in enumerate(notes, 1)]
-    return [CJKParagraph((TextRun(t),), SOURCE_NOTE, hang=hang, marker="注：" if i == 0 else "")
+    return [CJKParagraph((TextRun(t),), style, hang=hang, marker="注：" if i == 0 else "")
             for i, t in enumerate(texts)]
 
 
@@ -100,9 +100,11 @@ class FigureBlock(Flowable):
         self.figure, self.key, self.state, self.image = figure, key, state, image
         # the box comes from the spec; the drawing may still be being drawn (see draw_chart)
         self.img_w, self.img_h = image.width, image.height
-        self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), CAPTION)
-        self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), SOURCE_NOTE) if figure.source else None
-        self.notes = note_paragraphs(figure.notes)
+        styles = state.styles
+        self.caption = CJKParagraph((TextRun(f"图 {figure.number}\u3000{figure.title}"),), styles.caption)
+        self.source = CJKParagraph((TextRun(f"资料来源：{figure.source}"),), styles.source_note) \
+            if figure.source else None
+        self.notes = note_paragraphs(figure.notes, styles.source_note)
         self.spaceBefore = 6
         self.spaceAfter = 10
         self.floats = True          # to the top of the next page when it does not fit (flow.py)

@@ -7,7 +7,6 @@ from ..model import ImageFigure, TextRun
 from .figures import FigureBlock, _parse_svg, note_paragraphs
 from .paragraph import CJKParagraph
 from .state import LayoutState
-from .styles import CAPTION, SOURCE_NOTE
 
 
 def printed_size(image: ImageFigure, avail_width: float, text_h: float) -> tuple[float, float]:
@@ -50,9 +49,11 @@ class ImageBlock(FigureBlock):
 
         Flowable.__init__(self)
         self.figure, self.image, self.key, self.state = image, image, key, state
-        self.caption = CJKParagraph((TextRun(f"图 {image.number}\u3000{image.title}"),), CAPTION)
-        self.source = CJKParagraph((TextRun(f"资料来源：{image.source}"),), SOURCE_NOTE) if image.source else None
-        self.notes = note_paragraphs(image.notes)
+        styles = state.styles
+        self.caption = CJKParagraph((TextRun(f"图 {image.number}\u3000{image.title}"),), styles.caption)
+        self.source = CJKParagraph((TextRun(f"资料来源：{image.source}"),), styles.source_note) \
+            if image.source else None
+        self.notes = note_paragraphs(image.notes, styles.source_note)
         self.spaceBefore = 6
         self.spaceAfter = 10
         self.floats = True          # like a chart: to the top of the next page when it does not fit (flow.py)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from reportlab.pdfbase import pdfmetrics
 
-from .styles import RULE, TextStyle
-
-NOTE = TextStyle(size=9.0, leading=13.5, indent_em=0, justify=True)
+from .styles import FOOTNOTE, RULE
 MARKS = "①②③④⑤⑥⑦⑧⑨⑩"
 SEPARATOR = 12.0        # above the first note of a page: space, the short rule, space
 RULE_SHARE = 0.25       # the rule is a quarter of the text width
@@ -51,8 +49,9 @@ class Footnotes:
     def _paragraph(self, note, width: float, number: int, state):
         from .paragraph import CJKParagraph
 
-        hang = 1.5 * NOTE.size
-        para = CJKParagraph(note.runs, NOTE, hang=hang, marker=mark_text(number), state=state)
+        style = state.styles.footnote if state is not None else FOOTNOTE
+        hang = 1.5 * style.size
+        para = CJKParagraph(note.runs, style, hang=hang, marker=mark_text(number), state=state)
         para.wrap(width, 10**6)
         return para
 

@@ -44,6 +44,13 @@ class LayoutState:
     note_position: str = "below"       # 注： lines under (or above) the 资料来源 line of figures and tables
     theme: Theme = field(default_factory=Theme)   # the page and colours of this build (chapters/theme.yaml)
 
+    @property
+    def styles(self):
+        """The theme's heading sizes and caption and note styles (pipeline/typeset/styles.py)."""
+        from .styles import themed_styles
+
+        return themed_styles(self.theme)
+
     def colour(self, role: str):
         """The theme's accent, grey or rule colour for ReportLab."""
         from reportlab.lib import colors

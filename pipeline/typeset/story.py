@@ -33,7 +33,7 @@ from .structure import (
     RunningTitle,
     SectionHeading,
 )
-from .styles import BODY, SANS_BOLD, SMALL, SOURCE_NOTE, TextStyle
+from .styles import BODY, SANS_BOLD, SMALL, TextStyle
 from .tables import CaptionedTable, CityProfileTable
 from .toc import TocEntry, TocList
 
@@ -142,9 +142,9 @@ def _city_profile_flowables(document: ResolvedDocument, chapter: ResolvedChapter
         out.append(CJKParagraph((TextRun(lead),), replace(BODY, size=document.edition.theme.body_size,
                                                           leading=document.edition.theme.leading)))
     if profile.designations:
-        out.append(CityProfileTable(profile, words["profile_table"]))
+        out.append(CityProfileTable(profile, words["profile_table"], state.styles.caption))
         if words["profile_source"]:
-            out.append(CJKParagraph((TextRun(f"资料来源：{words['profile_source']}"),), SOURCE_NOTE))
+            out.append(CJKParagraph((TextRun(f"资料来源：{words['profile_source']}"),), state.styles.source_note))
     if words["excerpt_note"]:
         out.append(Spacer(1, 12))
         out.append(CJKParagraph((TextRun(words["excerpt_note"]),), SMALL))

@@ -8,7 +8,7 @@ from reportlab.platypus import Flowable
 from ..model import Heading, ResolvedChapter, TextRun
 from .paragraph import CJKParagraph
 from .state import LayoutState
-from .styles import LEADING, NAVY, SANS_BOLD, TextStyle
+from .styles import HOUSE, LEADING, NAVY, SANS_BOLD, TextStyle
 
 
 def _heading_lines(title: str, size: float, width: float, color, centred: bool) -> CJKParagraph | None:
@@ -22,7 +22,7 @@ def _heading_lines(title: str, size: float, width: float, color, centred: bool) 
     return lines
 
 
-CHAPTER_SIZE = 16.0
+CHAPTER_SIZE = HOUSE.chapter_size
 
 
 def _at_top(flowable: Flowable) -> bool:
@@ -40,7 +40,7 @@ class ChapterHeading(Flowable):
         self.key = key
         self.state = state
         self.level = level
-        self.size = CHAPTER_SIZE
+        self.size = state.styles.chapter_size
         # chapters run on: generous space above (dropped at a page top), kept with two lines of text
         self.spaceBefore = 3 * LEADING
         self.keep_lines = 2 * LEADING
@@ -81,7 +81,7 @@ class SectionHeading(Flowable):
         self.heading = heading
         self.key = key
         self.state = state
-        self.size = 12.0 if heading.level == 2 else 11.0
+        self.size = state.styles.section_sizes.get(heading.level, state.styles.section_sizes[3])
         self.keep_lines = 2 * LEADING     # kept with two lines of what follows (flow.py)
         self.spaceBefore = 8
         self.spaceAfter = 4
@@ -160,7 +160,8 @@ class PageTitle(Flowable):
 
     def __init__(self, title: str, state: "LayoutState | None" = None):
         super().__init__()
-        self.title, self.size, self.state = title, CHAPTER_SIZE, state
+        self.title, self.state = title, state
+        self.size = state.styles.chapter_size if state is not None else CHAPTER_SIZE
         self.spaceAfter = 14
 
     def wrap(self, availWidth, availHeight):

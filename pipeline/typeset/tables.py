@@ -18,7 +18,6 @@ from .styles import (
     SANS,
     SANS_BOLD,
     SERIF,
-    SOURCE_NOTE,
     TextStyle,
 )
 
@@ -122,11 +121,11 @@ def ruled_table(rows: list[list], col_widths: list[float], padding: tuple[float,
 class TableCaption(Flowable):
     """表 N-M caption centred above, 单位 right-aligned under it; 续表 N-M on continuation pages."""
 
-    def __init__(self, table: TableBlock, continued: bool):
+    def __init__(self, table: TableBlock, continued: bool, style: TextStyle = CAPTION):
         super().__init__()
         self.table, self.continued = table, continued
         text = f"续表 {table.number}" if continued else f"表 {table.number}\u3000{table.title}"
-        self.caption = CJKParagraph((TextRun(text),), CAPTION)
+        self.caption = CJKParagraph((TextRun(text),), style)
         self.unit = CJKParagraph((TextRun(f"单位：{table.unit}"),), TextStyle(
             size=9, leading=13, indent_em=0, justify=False, align="right")) if table.unit else None
 
@@ -208,13 +207,13 @@ class CaptionedTable(Flowable):
         self.table, self.key, self.state, self.continued = table, key, state, continued
         self.start, self.stop = start, len(table.rows) if stop is None else stop
         self.layout = layout or _TableLayout(table)
-        self.caption = TableCaption(table, continued)
-        self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), SOURCE_NOTE) \
+        self.caption = TableCaption(table, continued, state.styles.caption)
+        self.source = CJKParagraph((TextRun(f"资料来源：{table.source}"),), state.styles.source_note) \
             if table.source and self.stop == len(table.rows) else None
         from .figures import note_paragraphs
 
         # the notes go under the last part, with the source line
-        self.notes = note_paragraphs(table.notes) if self.stop == len(table.rows) else []
+        self.notes = note_paragraphs(table.notes, state.styles.source_note) if self.stop == len(table.rows) else []
         self.grid = None
         self.spaceBefore = 0 if continued else 6
         self.spaceAfter = 10
@@ -281,9 +280,9 @@ class CityProfileTable(Flowable):
 
     HEADER = ("载体类别", "名单位次", "园区或面向市场", "名单截至")
 
-    def __init__(self, profile, caption: str = ""):
+    def __init__(self, profile, caption: str = "", style: TextStyle = CAPTION):
         super().__init__()
-        self.caption = CJKParagraph((TextRun(caption),), CAPTION) if caption else None
+        self.caption = CJKParagraph((TextRun(caption),), style) if caption else None
         self.rows = [(d.type_name,
                       (f"第 {d.rank} 个，共 {d.count} 个" if d.count else f"第 {d.rank} 个") if d.rank else "—",
                       d.site or (f"{d.target_market}市场" if d.target_market else "—"),
