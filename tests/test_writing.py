@@ -111,16 +111,29 @@ def _marks_and_notes(doc):
     """(page, mark, y) of every superscript mark in the text and (page, mark, y, text) of every note.
 
     A mark is a line of its own in the PDF (it sits above the baseline, in a smaller size): ① … ⑩,
-    then 11, 12 …; a note is a 9 pt line that starts with its mark."""
+    then the digits 11, 12 … (the fonts have no ⑪); a note is a 9 pt line that starts with its circled
+    mark, or follows its mark's superscript digits (5.4 pt, 3.6 pt above the note's baseline)."""
     marks, notes = [], []
+    digits = None          # (page, text, baseline, x) of a note's superscript digits at the page foot
     for line in pdf_lines(doc.name):
         first = line.chars[0]
         if all(ch.size < 8 for ch in line.visible) and re.fullmatch(f"[{CIRCLED}]|\\d+", line.text.strip()):
-            marks.append((line.page, line.text.strip(), first.y))
+            if abs(first.size - 5.4) < 0.05:
+                digits = (line.page, line.text.strip(), first.y, first.x0)
+            else:
+                marks.append((line.page, line.text.strip(), first.y))
         elif abs(first.size - 9) < 0.1:
-            m = re.match(f"([{CIRCLED}]|\\d+(?=\\s*第))\\s*(.*)", line.text)
+            if digits is not None:
+                page, mark, y, x = digits
+                assert page == line.page and first.y - y == pytest.approx(3.6, abs=0.1), (digits, line.text)
+                assert x == pytest.approx(BODY_LEFT, abs=0.1)        # where a circled mark stands
+                notes.append((line.page, mark, first.y, line.text.strip()))
+                digits = None
+                continue
+            m = re.match(f"([{CIRCLED}])\\s*(.*)", line.text)
             if m:
                 notes.append((line.page, m.group(1), first.y, m.group(2)))
+    assert digits is None, digits
     return marks, notes
 
 
@@ -185,12 +198,38 @@ def test_a_footnote_never_leaves_its_marks_page(tmp_path, numbering):
     on_first_page = len([p for p, _, _ in marks if p == pages[0]])
     assert first == ("①" if numbering == "page" else CIRCLED[on_first_page])   # ⑧ after ①…⑦
     if numbering == "chapter":
+        # past ⑩ the marks are superscript digits, in the text and at the foot: the shipped fonts (GBK)
+        # have no ⑪ … ⑳ (read from the font file itself)
         assert [m for _, m, _ in marks] == list(CIRCLED) + [str(n) for n in range(11, 25)]
+        assert [m for _, m, _, _ in notes] == list(CIRCLED) + [str(n) for n in range(11, 25)]
     # the notes sit below the last line of body text and do not overlap it
     for page in pages:
         body = [line.chars[0].y for line in lines if line.page == page and abs(line.chars[0].size - 10.5) < 0.1]
         top_note = min(y for p, _, y, _ in notes if p == page)
         assert max(body) + 10 < top_note - 9
+
+
+def test_marks_past_ten_are_circled_where_the_font_has_them_else_superscript_digits(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    from conftest import ROOT
+
+    cmap = TTFont(ROOT / "fonts" / "NotoSerifSC-Regular.ttf", lazy=True).getBestCmap()
+    assert all(c in cmap for c in range(0x2460, 0x246A)) and not any(c in cmap for c in range(0x246A, 0x2474))
+    root = copy_bulletin(tmp_path / "bulletin")
+    _long_chapter(root, 12, "chapter")
+    result = build(Options(project=root))
+    with pymupdf.open(result.pdf) as doc:
+        marks, notes = _marks_and_notes(doc)
+        text = "".join(page.get_text() for page in doc)
+    assert [m for _, m, _ in marks] == list(CIRCLED) + ["11", "12"]
+    assert [(m, t) for _, m, _, t in notes] == [(m, f"第 {i} 条脚注：口径说明。")
+                                                for i, m in enumerate(list(CIRCLED) + ["11", "12"], 1)]
+    assert not set(text) & {chr(c) for c in range(0x246A, 0x2474)}      # no ⑪ drawn as a blank box
+    # a mark condensed into its box (12 is wider than ①) leaves the rest of its line at full width
+    tails = [line for line in pdf_lines(result.pdf) if "同一页" in line.text]
+    assert len(tails) == 12
+    assert {round(ch.size, 2) for line in tails for ch in line.chars if ch.c in "同一页。"} == {10.5}
 
 
 # ---------------------------------------------------------------- notes under figures and tables

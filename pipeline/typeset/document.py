@@ -207,6 +207,7 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
     state.note_position = document.edition.note_position
     state.theme = ed.theme
     state.footnotes.rule_colour = state.colour("rule")
+    state.footnotes.style = state.styles.footnote
     buf = io.BytesIO()
     with _document_date(document.epoch):
         doc = WhitepaperDoc(buf, document, state, title=ed.title, author=ed.publisher,
