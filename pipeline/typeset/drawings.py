@@ -165,17 +165,31 @@ def _load(node, depth: int):
         values[key] = _load_value(allowed[key], value)
     if kind == "Drawing":
         obj = Drawing(values.get("width", 0), values.get("height", 0))
-    elif kind == "String":
-        obj = String(values.get("x", 0), values.get("y", 0), values.get("text", ""))
+    elif kind == "Group":
+        obj = Group()   # each group its own attribute map (ReportLab's constructor copies it)
     else:
-        obj = cls()
-    obj.__dict__.update(values)  # types checked above; ReportLab's own checks would only repeat them
+        # a shape as its constructor would start it, without the constructor: ReportLab validates each
+        # attribute it sets, which was most of the time spent here, and the types are checked above
+        obj = cls.__new__(cls)
+        obj.__dict__.update(_defaults(kind))
+    obj.__dict__.update(values)
     if kind in _CONTAINERS:
         children = node.get("c")
         if not isinstance(children, list):
             raise NotSerialisable("contents")
         obj.contents = [_load(child, depth + 1) for child in children]
     return obj
+
+
+_DEFAULTS: dict[str, dict] = {}
+
+
+def _defaults(kind: str) -> dict:
+    """The attributes a new Path or String starts with (lists fresh for each shape)."""
+    if kind not in _DEFAULTS:
+        cls = _CLASSES[kind][0]
+        _DEFAULTS[kind] = dict((cls(0, 0, "") if kind == "String" else cls()).__dict__)
+    return {key: [] if type(value) is list else value for key, value in _DEFAULTS[kind].items()}
 
 
 def _load_value(kind: str, value):
@@ -192,16 +206,25 @@ def _load_value(kind: str, value):
     return _check(kind, value)
 
 
+def _finite_numbers(v) -> bool:
+    # the types at C speed; a non-finite number makes the sum non-finite (so may a sum beyond 1e308:
+    # refused too, and the SVG is parsed instead)
+    return type(v) is list and set(map(type, v)) <= _NUMBER_TYPES and math.isfinite(sum(v))
+
+
+_NUMBER_TYPES = {int, float}
+_CHECKS = {
+    _NUMBER: lambda v: type(v) in _NUMBER_TYPES and math.isfinite(v),
+    _INT: lambda v: type(v) is int,
+    _TEXT: lambda v: type(v) is str,
+    _NONE: lambda v: v is None,
+    _NUMBERS: _finite_numbers,
+    _INTS: lambda v: type(v) is list and set(map(type, v)) <= {int},
+    _DASH: lambda v: v is None or (type(v) is list and set(map(type, v)) <= _NUMBER_TYPES),
+}
+
+
 def _check(kind: str, value):
-    ok = {
-        _NUMBER: lambda v: type(v) in (int, float) and math.isfinite(v),
-        _INT: lambda v: type(v) is int,
-        _TEXT: lambda v: type(v) is str,
-        _NONE: lambda v: v is None,
-        _NUMBERS: lambda v: type(v) is list and all(type(x) in (int, float) and math.isfinite(x) for x in v),
-        _INTS: lambda v: type(v) is list and all(type(x) is int for x in v),
-        _DASH: lambda v: v is None or (type(v) is list and all(type(x) in (int, float) for x in v)),
-    }[kind](value)
-    if not ok:
+    if not _CHECKS[kind](value):
         raise NotSerialisable(kind)
     return value

@@ -24,9 +24,13 @@ class TocEntry:
 class TocList(Flowable):
     """目录 lines: title, dot leader, page label; the whole line links to its target."""
 
-    def __init__(self, entries: list[TocEntry], state: "LayoutState", size: float = 11, leading: float = 24):
+    def __init__(self, entries: list[TocEntry], state: "LayoutState", size: float = 11, leading: float = 24,
+                 broken: dict | None = None):
         super().__init__()
         self.entries, self.state, self.size, self.leading = entries, state, size, leading
+        # each entry's lines by (level, text, width), shared with the parts it splits into: a long 目录 is
+        # wrapped again for every page it fills, and measuring it again each time made that quadratic
+        self._broken = {} if broken is None else broken
 
     def wrap(self, availWidth, availHeight):
         self.width = availWidth
@@ -43,8 +47,8 @@ class TocList(Flowable):
             fit += 1
         if fit >= len(self.entries) or fit < 1:
             return [] if fit < 1 else [self]
-        return [TocList(self.entries[:fit], self.state, self.size, self.leading),
-                TocList(self.entries[fit:], self.state, self.size, self.leading)]
+        return [TocList(self.entries[:fit], self.state, self.size, self.leading, self._broken),
+                TocList(self.entries[fit:], self.state, self.size, self.leading, self._broken)]
 
     def _style(self, e: TocEntry) -> tuple[str, float, float]:
         # level 0: a chapter (Hei); 1: a section, indented two characters; 2: a figure or table of a
@@ -55,6 +59,13 @@ class TocList(Flowable):
 
     def _entry_lines(self, e: TocEntry) -> list[str]:
         """The entry's text in lines that leave room for the leader and the page number."""
+        key = (e.level, e.text, self.width)
+        lines = self._broken.get(key)
+        if lines is None:
+            lines = self._broken[key] = self._break_entry(e)
+        return lines
+
+    def _break_entry(self, e: TocEntry) -> list[str]:
         font, size, indent = self._style(e)
         room = self.width - indent - 4 * size
         lines, current = [], ""
