@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 from reportlab import Version
@@ -73,22 +74,53 @@ class CachedFace(TTFontFace):
         data = self._ttf_data
         hhea = self.get_table_pos("hhea")[0]
         (number_of_hmetrics,) = struct.unpack_from(">H", data, hhea + 34)
-        hmtx = self.get_table_pos("hmtx")[0]
-        pairs = struct.unpack_from(f">{2 * number_of_hmetrics}H", data, hmtx)
-        hmetrics = list(zip(pairs[0::2], pairs[1::2]))
-        # after the full pairs, ReportLab pairs each left side bearing with the last advance, scaled
-        last = self._pdfScale(pairs[-2])
-        rest = struct.unpack_from(f">{self.numGlyphs - number_of_hmetrics}H", data, hmtx + 4 * number_of_hmetrics)
-        hmetrics.extend((last, lsb) for lsb in rest)
         head = self.get_table_pos("head")[0]
         (loca_format,) = struct.unpack_from(">H", data, head + 50)
-        loca = self.get_table_pos("loca")[0]
-        if loca_format == 0:
-            glyph_pos = [p << 1 for p in struct.unpack_from(f">{self.numGlyphs + 1}H", data, loca)]
-        else:
-            glyph_pos = list(struct.unpack_from(f">{self.numGlyphs + 1}L", data, loca))
-        self.hmetrics, self.glyphPos = hmetrics, glyph_pos
+        self.hmetrics = _HMetrics(data, self.get_table_pos("hmtx")[0], number_of_hmetrics, self.numGlyphs,
+                                  self._pdfScale)
+        self.glyphPos = _GlyphOffsets(data, self.get_table_pos("loca")[0], loca_format, self.numGlyphs + 1)
         self._pos = 0
+
+
+class _HMetrics(Sequence):
+    """The face's (advance, left side bearing) pairs as ReportLab's parser lists them, read from the
+    file per glyph: a subset asks for a few hundred of 20 000 glyphs, and unpacking them all as
+    tuples took longer than the rest of subsetting."""
+
+    def __init__(self, data: bytes, offset: int, full_pairs: int, glyphs: int, scale):
+        self._data, self._offset, self._full, self._glyphs = data, offset, full_pairs, glyphs
+        # after the full pairs, ReportLab pairs each left side bearing with the last advance, scaled
+        (last,) = struct.unpack_from(">H", data, offset + 4 * (full_pairs - 1))
+        self._last = scale(last)
+
+    def __len__(self) -> int:
+        return self._glyphs
+
+    def __getitem__(self, glyph: int):
+        if not 0 <= glyph < self._glyphs:
+            raise IndexError(glyph)
+        if glyph < self._full:
+            return struct.unpack_from(">HH", self._data, self._offset + 4 * glyph)
+        (lsb,) = struct.unpack_from(">H", self._data, self._offset + 4 * self._full + 2 * (glyph - self._full))
+        return self._last, lsb
+
+
+class _GlyphOffsets(Sequence):
+    """The 'loca' table's glyph offsets (bytes into 'glyf'), read from the file per glyph."""
+
+    def __init__(self, data: bytes, offset: int, long_format: int, count: int):
+        self._data, self._offset, self._count = data, offset, count
+        self._long = bool(long_format)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> int:
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        if self._long:
+            return struct.unpack_from(">L", self._data, self._offset + 4 * index)[0]
+        return struct.unpack_from(">H", self._data, self._offset + 2 * index)[0] << 1
 
 
 class CachedTTFont(TTFont):
