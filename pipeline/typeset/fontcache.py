@@ -17,6 +17,7 @@ parsed one attribute for attribute (tests/test_font_cache.py).
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import struct
 from collections.abc import Sequence
@@ -213,7 +214,7 @@ def _decode(value):
             return tuple(payload) if kind == "tuple" else payload
         if kind == "intmap" and type(payload) is list and len(payload) == 3 and payload[0] in ("q", "d"):
             code, keys, values = payload
-            keys, values = base64.b64decode(keys, validate=True), base64.b64decode(values, validate=True)
+            keys, values = binascii.a2b_base64(keys, strict_mode=True), binascii.a2b_base64(values, strict_mode=True)
             if len(keys) % 8 or len(keys) != len(values):
                 raise ValueError("intmap")
             n = len(keys) // 8

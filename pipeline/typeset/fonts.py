@@ -1,6 +1,7 @@
 """Registering the four PDF faces, their glyph coverage and advance widths."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,11 +50,13 @@ def register_fonts(font_files: dict[str, Path], cache_dir: Path | None = None) -
     STATE_DEFAULTS["fontName"] = SERIF
 
 
-def font_coverage(font_files: dict[str, Path], cache_dir: Path | None = None) -> dict[str, frozenset[int]]:
+def font_coverage(font_files: dict[str, Path], cache_dir: Path | None = None) -> dict[str, AbstractSet[int]]:
     """The code points each face can print, read from the fonts as ReportLab parsed them
-    (the glyph check before typesetting uses the very cmaps that will set the text)."""
+    (the glyph check before typesetting uses the very cmaps that will set the text).
+
+    Each is a view of the registered face's character map: no copy of its 20 000 entries."""
     register_fonts(font_files, cache_dir)
-    return {Path(font_files[role]).name: frozenset(pdfmetrics.getFont(name).face.charToGlyph)
+    return {Path(font_files[role]).name: pdfmetrics.getFont(name).face.charToGlyph.keys()
             for role, name in FONT_ROLES.items()}
 
 
