@@ -83,6 +83,30 @@ class CachedFace(TTFontFace):
         self._pos = 0
 
 
+    def get_table(self, tag):
+        # the glyph outlines (most of the file) are read glyph by glyph when subsetting: no copy of the
+        # whole table for each subset of 256 characters, as ReportLab's slice makes
+        if tag == "glyf":
+            pos, length = self.get_table_pos(tag)
+            return _BytesView(memoryview(self._ttf_data)[pos:pos + length])
+        return super().get_table(tag)
+
+
+class _BytesView:
+    """A table of the font file whose slices are bytes (what subsetting does with it), without copying it."""
+
+    def __init__(self, view: memoryview):
+        self._view = view
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def __getitem__(self, part: slice) -> bytes:
+        if not isinstance(part, slice):
+            raise TypeError("a table is read in slices")
+        return self._view[part].tobytes()
+
+
 class _HMetrics(Sequence):
     """The face's (advance, left side bearing) pairs as ReportLab's parser lists them, read from the
     file per glyph: a subset asks for a few hundred of 20 000 glyphs, and unpacking them all as
