@@ -196,13 +196,13 @@ def _load_value(kind: str, value):
     if kind == _COLOR:
         if value is None:
             return None
-        if not (isinstance(value, list) and len(value) == 4):
+        if not (isinstance(value, list) and len(value) == 4 and _finite_numbers(value)):
             raise NotSerialisable("colour")
-        return Color(*(_check(_NUMBER, v) for v in value))
+        return Color(*value)
     if kind == _TRANSFORM:
-        if not (isinstance(value, list) and len(value) == 6):
+        if not (isinstance(value, list) and len(value) == 6 and _finite_numbers(value)):
             raise NotSerialisable("transform")
-        return tuple(_check(_NUMBER, v) for v in value)
+        return tuple(value)
     return _check(kind, value)
 
 
