@@ -38,6 +38,7 @@ class CJKParagraph(Flowable):
                  hang: float = 0.0, marker: str = "", marker_x: float = 0.0, notes=(), state=None):
         super().__init__()
         self.runs_in = runs
+        self._refs = [i for i, r in enumerate(runs) if r.page_of is not None]   # cross-references' runs
         self.runs = _to_runs(runs, style)
         self.style = style
         self.lines = lines
@@ -61,10 +62,10 @@ class CJKParagraph(Flowable):
     def _known_pages(self) -> dict[int, str]:
         """Page labels of references whose target is laid out already (a reference backwards): set as
         text at their true width. A forward reference keeps the reserved box, filled in at the end."""
-        if self.state is None:
+        if self.state is None or not self._refs:
             return {}
-        return {i: self.state.label(r.page_of) for i, r in enumerate(self.runs_in)
-                if r.page_of is not None and r.page_of in self.state.pages}
+        return {i: self.state.label(self.runs_in[i].page_of) for i in self._refs
+                if self.runs_in[i].page_of in self.state.pages}
 
     def wrap(self, availWidth, availHeight):
         if self.lines is not None and not self._is_part and self._known_pages() != self.known:
@@ -171,6 +172,7 @@ def draw_line(canvas, line, runs, dx: float, y: float, color, specials: dict | N
     n = len(glyphs)
     links: dict[str, list[float]] = {}
     specials = specials or {}
+    has_links = any(r.link for r in runs)   # most lines link nothing: no glyph-by-glyph look for links
     while i < n:
         g0 = glyphs[i]
         run = runs[g0.run]
@@ -210,14 +212,15 @@ def draw_line(canvas, line, runs, dx: float, y: float, color, specials: dict | N
         text.setCharSpace(tc or 0.0)
         text.setTextOrigin(dx + g0.x, y + run.rise)
         text.textOut(chars)
-        for g in glyphs[i:j]:
-            link = runs[g.run].link
-            if link:
-                box = links.setdefault(link, [dx + g.x, dx + g.x + g.advance])
-                box[0] = min(box[0], dx + g.x)
-                box[1] = max(box[1], dx + g.x + g.advance)
+        if has_links:
+            for g in glyphs[i:j]:
+                link = runs[g.run].link
+                if link:
+                    box = links.setdefault(link, [dx + g.x, dx + g.x + g.advance])
+                    box[0] = min(box[0], dx + g.x)
+                    box[1] = max(box[1], dx + g.x + g.advance)
         i = j
-    marked = [g for g in glyphs if runs[g.run].mark]
+    marked = [g for g in glyphs if runs[g.run].mark] if any(r.mark for r in runs) else []
     if marked:   # a diff proof: a highlighter's stroke behind each changed number
         canvas.saveState()
         canvas.setFillColorRGB(1.0, 0.87, 0.35)
