@@ -419,8 +419,10 @@ def _diff_lines(result) -> list[str]:
 @project_option
 @click.option("--output", "-o", metavar="FILE", help="PDF to write (default: as for build).")
 @click.option("--city", metavar="CITY", help="Preview CITY's excerpt instead of the full edition.")
+@click.option("--edition", metavar="YEAR",
+              help="In a project of several editions (editions/<year>.yaml): watch this one (default: the newest).")
 @_error_net()
-def watch(project: Path, output: str | None, city: str | None) -> None:
+def watch(project: Path, output: str | None, city: str | None, edition: str | None) -> None:
     """Build, then rebuild on every save of a chapter, data, font, image or edition file (Ctrl-C stops)."""
     from .build import Options
     from .watch import watch as watch_project
@@ -438,7 +440,7 @@ def watch(project: Path, output: str | None, city: str | None) -> None:
         check_output_file(output, project)
     _say("watching chapters/, data/, fonts/ and images/ (Ctrl-C stops)")
     try:
-        watch_project(Options(project=project, output=output, city=city), report)
+        watch_project(Options(project=project, output=output, city=city, edition=edition), report)
     except KeyboardInterrupt:   # the way to stop watching (SIGTERM too): not an error
         remove_own_temps()
         _say("stopped")

@@ -81,7 +81,8 @@ def watch(options: Options, on_build: Callable[[WatchEvent], None], interval: fl
     load.remember_parsed_yaml(True)
     keep_worker(True)   # matplotlib stays imported in the chart worker between saves
     root = Path(options.project).resolve()
-    options = Options(project=root, output=options.output, cache_dir=options.cache_dir, city=options.city)
+    options = Options(project=root, output=options.output, cache_dir=options.cache_dir, city=options.city,
+                      edition=options.edition)
     seen = snapshot(root)
     on_build(build_once(options))
     while keep_going():

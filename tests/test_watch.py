@@ -130,3 +130,26 @@ def test_watch_the_bulletin(tmp_path):
         assert out.read_bytes() != before and "新全年运行概况" in _text(out)
     finally:
         assert w.stop() == 0
+
+
+def test_watch_one_edition_of_several(tmp_path):
+    """--edition as build has it: this year's edition (default: the newest), an unknown year exit 2."""
+    root = copy_project(tmp_path / "project")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    made = subprocess.run([sys.executable, "-m", "pipeline.cli", "new-edition", "--project", str(root), "2009"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    w = Watcher(root, "--edition", "2008")
+    try:
+        assert "2008/whitepaper-2008.pdf" in w.next_build()[-1]
+        pdf = root / "output" / "2008" / "whitepaper-2008.pdf"
+        _edit(root / "editions" / "2008.yaml", "guidance: 工业和信息化部", "guidance: 工业和信息化部（修订版）")
+        line = w.next_build()[-1]
+        assert "wrote" in line and "editions/2008.yaml" in line and "2008/whitepaper-2008.pdf" in line
+        assert "修订版" in _text(pdf)
+        assert not (root / "output" / "2009").exists()
+    finally:
+        assert w.stop() == 0
+    wrong = subprocess.run([sys.executable, "-m", "pipeline.cli", "watch", "--project", str(root), "--edition", "2010"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "2010" in wrong.stderr and "Traceback" not in wrong.stderr
