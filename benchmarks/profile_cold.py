@@ -42,7 +42,7 @@ def one_run(project: Path) -> dict[str, float]:
     from pipeline import build as b
     mark("import pipeline.cli (click, jinja2, jsonschema, yaml)")
     options = b.Options(project=project)
-    project_data = b.load_project(project, None)
+    project_data = b.load_project(project)
     mark("load: YAML chapters + CSV tables")
     problems = b.validate_project(project_data)
     assert not problems, problems

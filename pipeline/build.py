@@ -126,12 +126,7 @@ def document_epoch(edition_year: int, edition_month: int | None) -> int:
 
 def check(options: Options) -> tuple[Project, ResolvedDocument]:
     """Load, validate and resolve (rules and glyphs included); render nothing. Raises ContentError."""
-    try:
-        checked_output_dir(options.project)
-        tables_cache = cache_dir(options) / "tables"
-    except UsageError:   # check writes nothing else there: without a usable output/ it only goes slower
-        tables_cache = None
-    project = load_project(options.project, tables_cache, options.edition)
+    project = load_project(options.project, options.edition)
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -247,7 +242,7 @@ def city_pdf(project: Project, city_id: str) -> Path:
 def list_cities(options: Options) -> list[CityProfile]:
     """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
     checked_output_dir(options.project)
-    project = load_project(options.project, cache_dir(options) / "tables", options.edition)
+    project = load_project(options.project, options.edition)
     problems = validate_project(project)
     if problems:
         raise ContentError(problems)
@@ -265,7 +260,7 @@ class CityBuilder:
     def __init__(self, options: Options, project: Project | None = None):
         if project is None:
             checked_output_dir(options.project)
-            project = load_project(options.project, cache_dir(options) / "tables", options.edition)
+            project = load_project(options.project, options.edition)
             problems = validate_project(project)
             if problems:
                 raise ContentError(problems)

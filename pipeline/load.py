@@ -90,10 +90,9 @@ def _choose_edition(root: Path, edition: str | int | None) -> tuple[YamlDoc | No
     return editions[year], str(year)
 
 
-def load_project(root: Path, cache_dir: Path | None = None, edition: str | int | None = None) -> Project:
-    """Load everything for one edition (the newest unless ``edition`` names a year).  ``cache_dir`` is
-    ignored: the CSVs are read every time (a few ms for the shipped ten), so no parsed tables are kept
-    between builds."""
+def load_project(root: Path, edition: str | int | None = None) -> Project:
+    """Load everything for one edition (the newest unless ``edition`` names a year).  The CSVs are read
+    every time (a few ms for the shipped ten): no parsed tables are kept between builds."""
     root = Path(root).resolve()
     problems: list[Problem] = []
     if not (root / "chapters").is_dir():

@@ -38,7 +38,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.pos}: " if self.pos.file else ""
         key = f"{self.key}: " if self.key else ""
-        # one line per problem: messages quoting a library (pandas, PyYAML) may hold line breaks
+        # one line per problem: messages quoting a library (PyYAML, jsonschema) may hold line breaks
         return " ".join(f"{where}{key}{self.message}".splitlines()).strip()
 
 

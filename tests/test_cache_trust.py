@@ -52,22 +52,27 @@ def _pdf_text(pdf: Path) -> str:
         return "".join(page.get_text() for page in doc)
 
 
-def test_pickles_in_the_cache_never_run(built, tmp_path):
+def test_pickles_in_the_cache_never_run(built, tmp_path, monkeypatch):
     root, clean = built
     marker = tmp_path / "pwned"
     payload = pickle.dumps(_Payload(marker))
-    charts = _cache(root) / "charts"
-    # where earlier versions kept the parsed drawings: <chart key>.<ReportLab and svglib versions>.rlg
-    from importlib.metadata import version
+    # the worst case first: every entry a pickle under a valid seal (as if the secret had leaked), so
+    # each reaches the parser of its kind (chart SVG, drawing and font JSON, digests, build stamps)
+    from pipeline.cachestore import open_store
 
-    from reportlab import Version
-
-    stamp = f"rl{Version}-svglib{version('svglib')}"
-    for svg in charts.glob("*.svg"):
-        (charts / f"{svg.stem}.{stamp}.rlg").write_bytes(payload)
+    monkeypatch.delenv("WHITEPAPER_CACHE_SECRET", raising=False)   # the key file the builds use
+    planted = 0
+    for seal in sorted(_cache(root).rglob("*.mac")):
+        entry = seal.with_suffix("")
+        store = open_store(_cache(root), entry.parent.relative_to(_cache(root)).as_posix())
+        store.put(entry.name, payload)
+        assert store.get(entry.name) == payload      # sealed with the key the build reads: it gets through
+        planted += 1
+    assert planted > 12 and {p.parent.name for p in _cache(root).rglob("*.mac")} >= {"charts", "drawings", "fonts"}
     result = _build(root)
     assert not marker.exists()
     assert result.returncode == 0, result.stderr
+    assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean
     # now every cache file (entries and seals alike) is a pickle
     poisoned = 0
     for path in _cache(root).rglob("*"):
@@ -95,7 +100,7 @@ def test_a_poisoned_chart_is_drawn_again_from_the_data(built):
     svg = _entry_showing(charts, "90.4 亿美元（59.5%）".encode())
     svg.write_bytes(svg.read_bytes().replace("90.4 亿美元".encode(), "9999 亿美元".encode()))
     # no parsed drawing to fall back on (a cache restored from elsewhere need not have one)
-    for parsed in list(charts.glob("*.rlg")) + list((_cache(root) / "drawings").glob("*")):
+    for parsed in (_cache(root) / "drawings").glob("*"):
         parsed.unlink()
     result = _build(root)
     assert result.returncode == 0, result.stderr
