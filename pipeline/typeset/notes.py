@@ -12,6 +12,7 @@ from __future__ import annotations
 from reportlab.pdfbase import pdfmetrics
 
 from .styles import FOOTNOTE, RULE
+
 # ①…⑳: Unicode's circled numbers stop at twenty (U+2460–U+2473). The shipped fonts, cut to GBK,
 # have ①–⑩ only; a mark whose circled number the font lacks (or past ⑳) is the number's digits,
 # set as a superscript in the text and at the foot — never a blank box.
