@@ -185,3 +185,16 @@ def test_a_broken_sum_is_caught_by_the_bulletins_own_rule(tmp_path):
     assert "tables.yaml" in result.output
     assert "2016 年 ITO、BPO 与 KPO 之和等于总额" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_pdf_does_not_depend_on_where_the_project_lies(tmp_path, monkeypatch):
+    """Same inputs, same bytes, wherever the folder is (CI checks out at other paths): the bulletin
+    has a bitmap image, whose PDF object was once named after its file's absolute path."""
+    from pipeline.build import Options, build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    pdfs = []
+    for where in ("one", "second/place"):
+        root = copy_bulletin(tmp_path / where / "bulletin")
+        pdfs.append(build(Options(project=root)).pdf.read_bytes())
+    assert pdfs[0] == pdfs[1]

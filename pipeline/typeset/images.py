@@ -38,7 +38,13 @@ def draw_image(c, image: ImageFigure, x: float, y: float, w: float, h: float) ->
         renderPDF.draw(drawing, c, 0, 0)
         c.restoreState()
     else:
-        c.drawImage(str(image.path), x, y, w, h, mask="auto")
+        import io
+
+        from reportlab.lib.utils import ImageReader
+
+        # from its bytes, not its file name: ReportLab names the image object by a digest of what it is
+        # given, and a name from the path made the PDF depend on where the project folder lies
+        c.drawImage(ImageReader(io.BytesIO(image.path.read_bytes())), x, y, w, h, mask="auto")
 
 
 class ImageBlock(FigureBlock):
