@@ -38,6 +38,35 @@ def test_a_restored_face_equals_the_parsed_one(path):
     assert restored.makeSubset(subset) == parsed.makeSubset(subset)
 
 
+def _other_faces() -> list[Path]:
+    """TrueType faces every install has: matplotlib's (DejaVu at 2048 units per em, STIX at 1000,
+    Computer Modern): other character maps and scales than our Noto subsets."""
+    import matplotlib
+
+    return sorted(Path(matplotlib.get_data_path(), "fonts", "ttf").glob("*.ttf"))
+
+
+@pytest.mark.parametrize("path", FONTS + _other_faces(), ids=lambda p: p.name)
+def test_the_bulk_parse_equals_reportlabs(path):
+    """fontparse reads the character map and widths in bulk: every kept attribute, and the order
+    of the two big dictionaries, as ReportLab's own parse gives them."""
+    from pipeline.typeset.fontparse import parse_face
+
+    parsed = TTFontFace(str(path))
+    bulk = parse_face(str(path))
+    assert bulk is not None
+    kept = set(parsed.__dict__) - fontcache._FROM_FILE - fontcache._ON_DEMAND - fontcache._DERIVED
+    assert kept >= {"charToGlyph", "charWidths", "defaultWidth", "name", "ascent", "descent", "bbox"}
+    for name in sorted(kept):
+        assert bulk.__dict__[name] == parsed.__dict__[name], name
+    assert list(bulk.charToGlyph.items()) == list(parsed.charToGlyph.items())
+    assert list(bulk.charWidths.items()) == list(parsed.charWidths.items())
+    restored = fontcache.CachedFace(str(path), fontcache.loads(fontcache.dumps(bulk)))
+    text = "中国软件与信息服务外包，ITO（59.5%）"
+    subset = [0] + sorted({ord(c) for c in text if ord(c) in parsed.charToGlyph})
+    assert restored.makeSubset(subset) == parsed.makeSubset(subset)
+
+
 def test_a_face_entry_outside_the_format_is_refused():
     for bad in (b"[]", b'{"format": 2, "face": {"name": {"pickle": "x"}}}',
                 b'{"format": 2, "face": {"charToGlyph": {"intmap": ["q", "AAAA", "AA=="]}}}',

@@ -248,7 +248,7 @@ def _decode(value):
 
 def load_font(name: str, path: Path, store, digest: str | None) -> TTFont:
     """The registered-to-be TTFont for ``path``: restored from ``store`` when a sealed entry loads,
-    else parsed by ReportLab (and stored for the next build)."""
+    else parsed (fontparse.py, or ReportLab for a face it does not cover) and stored for the next build."""
     if store is not None and digest is not None:
         data = store.get(entry_name(digest))
         if data is not None:
@@ -256,9 +256,17 @@ def load_font(name: str, path: Path, store, digest: str | None) -> TTFont:
                 return CachedTTFont(name, CachedFace(str(path), loads(data)))
             except (ValueError, TypeError):  # sealed by us but not loadable: parse the file
                 pass
-    font = TTFont(name, str(path))
+    from .fontparse import parse_face
+
+    face = parse_face(str(path))
+    if face is None:   # a face outside what fontparse reads: ReportLab parses it all
+        font = TTFont(name, str(path))
+        face = font.face
+    else:
+        attributes = {k: v for k, v in face.__dict__.items() if k not in _FROM_FILE | _ON_DEMAND | _DERIVED}
+        font = CachedTTFont(name, CachedFace(str(path), attributes))
     if store is not None and digest is not None:
-        data = dumps(font.face)
+        data = dumps(face)
         if data is not None:
             store.put(entry_name(digest), data)
     return font
