@@ -7,11 +7,17 @@
 
 Each round times, as whole fresh processes and in a rotating order:
 - ours, cold: ``python -m pipeline.cli build`` with ``output/.cache`` deleted first
-  (every chart drawn, nothing cached), then ours again: the same build with
-  nothing changed (a no-op rebuild; ``bench_iterate.py`` times edits);
+  (every chart drawn, nothing cached) except ``output/.cache/matplotlib``,
+  matplotlib's own list of the machine's fonts, which the peer's matplotlib
+  keeps too (in ``~/.cache/matplotlib``); with ``--fresh-matplotlib`` both lose
+  it every round (a first build on a new machine: +0.2 s each). Then ours again:
+  the same build with nothing changed (a no-op rebuild; ``bench_iterate.py``
+  times edits);
 - the peer: ``benchmarks/typst_peer.py run`` (matplotlib draws the same six charts
   to SVG, Typst sets the same resolved text with the same fonts; see that file);
 - with ``--before DIR``: the cold build of the source tree in DIR (e.g. ``main``).
+Every process runs with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` is
+removed from the environment: an installed package has its ``.pyc`` files).
 Prints medians, the ratio of medians (ours cold / peer) and the median of each
 round's ratio (steadier when the machine's load drifts). Each variant works
 on its own copy of the project, so the repository's output/ is untouched.
@@ -37,9 +43,12 @@ from bench_build import copy_project, machine  # noqa: E402
 CPU: dict[str, list[float]] = {}   # user + system seconds of each timed process, by variant
 
 
-def timed(cmd: list[str], cwd: Path, pythonpath: Path, name: str) -> float:
+def timed(cmd: list[str], cwd: Path, pythonpath: Path, name: str, mplconfig: Path | None = None) -> float:
     """Wall time of one process; its CPU time goes to CPU[name] (steadier on a busy machine)."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if mplconfig is not None:
+        env["MPLCONFIGDIR"] = str(mplconfig)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -53,6 +62,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--before", type=Path, help="also time the cold build of this source tree (e.g. a main checkout)")
+    parser.add_argument("--fresh-matplotlib", action="store_true",
+                        help="cold includes matplotlib's font list, for ours and the peer alike")
     args = parser.parse_args()
     try:
         import typst  # noqa: F401
@@ -68,13 +79,23 @@ def main() -> int:
 
         times: dict[str, list[float]] = {"ours cold": [], "ours again": [], "peer": []}
 
+        def clear_cache(project: Path) -> None:
+            cache = project / "output" / ".cache"
+            for entry in cache.iterdir() if cache.is_dir() else ():
+                if entry.name != "matplotlib" or args.fresh_matplotlib:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
         def ours_round() -> None:
-            shutil.rmtree(ours / "output" / ".cache", ignore_errors=True)
+            clear_cache(ours)
             times["ours cold"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours cold"))
             times["ours again"].append(timed([py, "-m", "pipeline.cli", "build"], ours, ROOT, "ours again"))
 
         def peer_round() -> None:
-            times["peer"].append(timed([py, peer_script, "run", str(peer)], tmp, ROOT, "peer"))
+            mplconfig = None
+            if args.fresh_matplotlib:
+                mplconfig = tmp / "peer-matplotlib"
+                shutil.rmtree(mplconfig, ignore_errors=True)
+            times["peer"].append(timed([py, peer_script, "run", str(peer)], tmp, ROOT, "peer", mplconfig))
 
         rounds = [ours_round, peer_round]
         if args.before:
@@ -82,7 +103,7 @@ def main() -> int:
             times["before cold"] = []
 
             def before_round() -> None:
-                shutil.rmtree(before / "output" / ".cache", ignore_errors=True)
+                clear_cache(before)
                 times["before cold"].append(timed([py, "-m", "pipeline.cli", "build"], before, args.before.resolve(),
                                                   "before cold"))
 
@@ -97,7 +118,7 @@ def main() -> int:
         pages = subprocess.run(["pdfinfo", str(peer / "peer.pdf")], capture_output=True, text=True, check=False).stdout
     median = {name: statistics.median(values) for name, values in times.items()}
     print(f"{time.strftime('%Y-%m-%d %H:%M')} — {machine()} — load {load:.2f} → {os.getloadavg()[0]:.2f}"
-          f" — {args.runs} runs each")
+          f" — {args.runs} runs each" + (" — matplotlib's font list rebuilt every run" if args.fresh_matplotlib else ""))
     print("| process | median | min | max | CPU time (median) |")
     print("|---|---|---|---|---|")
     for name, values in times.items():

@@ -16,12 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import freshness, manifest
-from .cities import city_profiles, find_city
 from .files import check_output_file, explain, forget_temp, make_temp
-from .load import load_project
 from .model import BuildResult, CityProfile, ContentError, Project, ResolvedDocument, UsageError
-from .resolve import resolve_document
-from .validate import glyph_problems, validate_project
+
+# The stages are imported where they are used: a cold build starts its chart worker before it
+# pays for importing them (see build()), and `check`, `diff` and `cities` import only their own.
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +125,10 @@ def document_epoch(edition_year: int, edition_month: int | None) -> int:
 
 def check(options: Options) -> tuple[Project, ResolvedDocument]:
     """Load, validate and resolve (rules and glyphs included); render nothing. Raises ContentError."""
+    from .load import load_project
+    from .resolve import resolve_document
+    from .validate import validate_project
+
     project = load_project(options.project, options.edition)
     problems = validate_project(project)
     if problems:
@@ -190,6 +193,7 @@ class _Discard:
 
 def _check_glyphs(project: Project, document: ResolvedDocument, options: Options) -> None:
     from .typeset import font_coverage
+    from .validate import glyph_problems
 
     problems = glyph_problems(document, font_coverage(project.fonts, cache_dir(options)), project.root)
     if problems:
@@ -241,6 +245,10 @@ def city_pdf(project: Project, city_id: str) -> Path:
 
 def list_cities(options: Options) -> list[CityProfile]:
     """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
+    from .cities import city_profiles
+    from .load import load_project
+    from .validate import validate_project
+
     checked_output_dir(options.project)
     project = load_project(options.project, options.edition)
     problems = validate_project(project)
@@ -258,6 +266,9 @@ class CityBuilder:
     """
 
     def __init__(self, options: Options, project: Project | None = None):
+        from .load import load_project
+        from .validate import validate_project
+
         if project is None:
             checked_output_dir(options.project)
             project = load_project(options.project, options.edition)
@@ -280,6 +291,10 @@ class CityBuilder:
 
     def build(self, city: str, output: Path | None = None) -> BuildResult:
         """Resolve, check glyphs and typeset one city's excerpt to output/cities/<id>.pdf (or ``output``)."""
+        from .cities import find_city
+        from .resolve import resolve_document
+        from .validate import glyph_problems
+
         city_id = find_city(self.project, city)
         document = resolve_document(self.project, self.epoch, city_id)
         problems = glyph_problems(document, self.coverage, self.project.root)
