@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 from concurrent.futures.process import BrokenProcessPool
@@ -12,6 +13,7 @@ from pathlib import Path
 from ..cachestore import CacheStore, cache_secret
 from ..model import ChartImage, ChartSpec
 from .draw import _draw, preload
+from .partner import draw_share
 from .recolour import _highlight_barh
 
 # Bump when the house style below changes: it is part of every cache key.
@@ -106,11 +108,13 @@ class ChartBatch:
         self.drawn = len(missing)
         self._specs = dict(missing)
         if missing and parallel and not _inline and not multiprocessing.current_process().daemon:
-            # one worker: on two cores the other one lays out the document meanwhile
+            # one worker: on two cores the other one lays out the document meanwhile; once it has
+            # imported matplotlib it forks a partner to draw every other chart (partner.py)
             # (a batch worker is a daemon and may not start processes: it draws inline)
             pool = chart_worker(sans_font, sans_bold_font)
-            for name, spec in missing.items():
-                self._pending[name] = pool.submit(_draw_svg, spec, *self.fonts)
+            batch, specs = next(_batches), tuple(missing.values())
+            for index, name in enumerate(missing):
+                self._pending[name] = pool.submit(draw_share, batch, specs, index, self.fonts, _draw_svg)
         else:
             self._pending.update(missing)
 
@@ -146,6 +150,7 @@ class ChartBatch:
 
 
 _worker = None   # the process drawing charts for this one
+_batches = itertools.count()   # names each batch of charts sent to the worker (its partner draws for one)
 _keep_worker = False
 _inline = False   # this process draws its charts itself (see draw_inline)
 
