@@ -5,8 +5,8 @@
 
 - fonts: registering the four faces, ReportLab parsing them vs restored from the font cache
   (fresh processes: what every build pays);
-- charts: drawing the six cached charts into a PDF canvas, svglib's nested groups vs flattened
-  (in one process);
+- charts: the six charts as ReportLab drawings, svglib parsing matplotlib's SVG vs loading the
+  JSON drawing our renderer records (in one process);
 - cold build: charts drawn by a worker started with the build (matplotlib imported there while
   the project loads; drawing while the document is laid out) vs drawn in the build's own
   process between resolving and layout, as before (whole processes, output/ deleted each time).
@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import statistics
@@ -63,33 +62,34 @@ def fonts(runs: int, tmp: Path) -> tuple[list[float], list[float]]:
 
 
 def charts(runs: int, project: Path) -> tuple[list[float], list[float]]:
+    """The six charts as ReportLab drawings: svglib parsing matplotlib's SVG (before) vs our JSON
+    drawing recorded by pipeline/charts/vector.py (after); in one process, fonts registered."""
     sys.path.insert(0, str(ROOT))
-    from reportlab.graphics import renderPDF
-    from reportlab.pdfgen.canvas import Canvas
-
-    from pipeline.load import FONT_FILES
+    from pipeline.build import Options, check
+    from pipeline.charts.cache import chart_size
+    from pipeline.charts.draw import _draw, draw_svg
     from pipeline.typeset import drawings
     from pipeline.typeset.figures import _parse_svg
     from pipeline.typeset.fonts import register_fonts
+    from pipeline.typeset.styles import SANS, SANS_BOLD
 
-    register_fonts({role: ROOT / "fonts" / name for role, name in FONT_FILES.items()})
-    svgs = [p.read_bytes() for p in sorted((project / "output" / ".cache" / "charts").glob("*.svg"))]
-    nested = [_parse_svg(svg) for svg in svgs]
-    flat = [_parse_svg(svg) for svg in svgs]
-    for d in flat:
-        drawings.flatten(d)
-
-    def draw(ds) -> float:
-        canvas = Canvas(io.BytesIO())
-        start = time.perf_counter()
-        for d in ds:
-            renderPDF.draw(d, canvas, 0, 0)
-        return time.perf_counter() - start
-
+    built, document = check(Options(project=project))
+    register_fonts(built.fonts)
+    fonts = (built.fonts["sans"], built.fonts["sans-bold"])
+    specs = [f.chart for f in document.figures()]
+    svgs = [draw_svg(spec, *fonts, chart_size(spec)) for spec in specs]
+    data = [_draw(spec, *fonts, chart_size(spec)) for spec in specs]
+    roles = {"sans": SANS, "sans-bold": SANS_BOLD}
     before, after = [], []
     for _ in range(runs):
-        before.append(draw(nested))
-        after.append(draw(flat))
+        start = time.perf_counter()
+        for svg in svgs:
+            _parse_svg(svg)
+        before.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for d in data:
+            drawings.loads(d, fonts=roles)
+        after.append(time.perf_counter() - start)
     return before, after
 
 
@@ -114,7 +114,7 @@ def main() -> int:
         rows = [("register the four faces", "ReportLab parses them", "from the font cache", *fonts(args.runs, Path(tmp)))]
         rows.append(("cold build (whole process)", "charts drawn first, inline", "drawn by a worker meanwhile",
                      *cold(args.runs, project)))
-        rows.append(("draw the 6 charts into a canvas", "svglib's nested groups", "flattened",
+        rows.append(("the 6 charts as ReportLab drawings", "svglib parses the SVG", "our JSON drawing",
                      *charts(args.runs, project)))
     print(f"machine: {machine()}; load average at the end: {os.getloadavg()[0]:.1f}")
     print("| part | before | median | after | median | after / before | runs |")

@@ -70,14 +70,12 @@ def one_run(project: Path) -> dict[str, float]:
     images, drawn = charts.render_charts([f.chart for f in figures], project_data.fonts["sans"],
                                          project_data.fonts["sans-bold"], b.cache_dir(options) / "charts")
     assert drawn == len(figures)
-    mark(f"draw {drawn} charts to SVG")
-    from pipeline.cachestore import open_store
+    mark(f"draw {drawn} charts (JSON drawings)")
     from pipeline.typeset import typeset_document
     from pipeline.typeset.figures import chart_drawing
-    drawings = open_store(b.cache_dir(options), "drawings")
     for image in images:
-        chart_drawing(image, drawings)   # kept in memory for typeset_document below, and cached as a build does
-    mark("parse the chart SVGs into ReportLab drawings (svglib)")
+        chart_drawing(image)   # kept in memory for typeset_document below, as a build does
+    mark("turn the chart drawings into ReportLab shapes")
     target = project / "output" / "profile.pdf"
     with open(target, "wb") as out:
         typeset_document(document, {f.id: img for f, img in zip(figures, images)}, project_data.fonts, out,

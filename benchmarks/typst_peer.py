@@ -12,7 +12,7 @@ and tables, running header and page numbers) and ``charts.json`` (the specs).
 
 ``run`` is what a matplotlib + Typst toolchain does for the same document: import
 matplotlib, draw the six charts to SVG (with ``pipeline.charts``, so they are
-the same charts in the same house style, into an empty folder: nothing cached),
+the same charts in the same house style, written with matplotlib's SVG backend: nothing cached),
 then compile ``main.typ`` with the Python ``typst`` package and the project's
 own fonts (``fonts/*.ttf``, system fonts ignored) to ``peer.pdf``.  It does not
 load, validate or resolve YAML and CSV — it is handed that work done — so it is
@@ -157,22 +157,20 @@ def run(work: Path, show_times: bool = False) -> None:
     start = time.perf_counter()
 
     sys.path.insert(0, str(ROOT))
-    from pipeline.charts import render_charts
+    from pipeline.charts.cache import chart_size
+    from pipeline.charts.draw import draw_svg
 
     job = json.loads((work / "charts.json").read_text(encoding="utf-8"))
     fonts = Path(job["fonts"])
     charts = work / "charts"
     shutil.rmtree(charts, ignore_errors=True)   # cold: every chart drawn by matplotlib
-    shutil.rmtree(work / ".cache", ignore_errors=True)
-    drawn_dir = work / ".cache" / "charts"       # pipeline.charts' store (its key file lands in work/)
-    specs = [from_json(c["spec"]) for c in job["charts"]]
-    images, drawn = render_charts(specs, fonts / "NotoSansSC-Regular.ttf", fonts / "NotoSansSC-Bold.ttf", drawn_dir)
-    assert drawn == len(specs), "the peer must draw every chart"
     charts.mkdir()
     sizes = {}
-    for chart, image in zip(job["charts"], images):
-        (charts / f"{chart['id']}.svg").write_bytes(image.svg)
-        sizes[chart["id"]] = image.width
+    for chart in job["charts"]:
+        spec = from_json(chart["spec"])
+        (charts / f"{chart['id']}.svg").write_bytes(
+            draw_svg(spec, fonts / "NotoSansSC-Regular.ttf", fonts / "NotoSansSC-Bold.ttf", chart_size(spec)))
+        sizes[chart["id"]] = chart_size(spec)[0]
     (charts / "sizes.json").write_text(json.dumps(sizes), encoding="utf-8")
 
     charts_done = time.perf_counter()

@@ -422,17 +422,17 @@ class ResolvedDocument:
 
 @dataclass(frozen=True)
 class ChartImage:
-    """A rendered chart: its SVG (the bytes, read and verified once, and the cache file) and size in points."""
+    """A rendered chart: its drawing (the JSON bytes, read and verified once, and the cache file) and size in points."""
 
     path: Path
     width: float
     height: float
-    svg: bytes = field(default=b"", repr=False)
+    drawing: bytes = field(default=b"", repr=False)
     pending: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)  # drawn meanwhile
 
-    def svg_bytes(self) -> bytes:
-        """The SVG, waiting for it if it is still being drawn."""
-        return self.pending() if self.pending is not None else self.svg
+    def drawing_bytes(self) -> bytes:
+        """The drawing, waiting for it if it is still being drawn."""
+        return self.pending() if self.pending is not None else self.drawing
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def test_pickles_in_the_cache_never_run(built, tmp_path, monkeypatch):
     marker = tmp_path / "pwned"
     payload = pickle.dumps(_Payload(marker))
     # the worst case first: every entry a pickle under a valid seal (as if the secret had leaked), so
-    # each reaches the parser of its kind (chart SVG, drawing and font JSON, digests, build stamps)
+    # each reaches the parser of its kind (chart drawing and font JSON, digests, build stamps)
     from pipeline.cachestore import open_store
 
     monkeypatch.delenv("WHITEPAPER_CACHE_SECRET", raising=False)   # the key file the builds use
@@ -68,7 +68,7 @@ def test_pickles_in_the_cache_never_run(built, tmp_path, monkeypatch):
         store.put(entry.name, payload)
         assert store.get(entry.name) == payload      # sealed with the key the build reads: it gets through
         planted += 1
-    assert planted > 12 and {p.parent.name for p in _cache(root).rglob("*.mac")} >= {"charts", "drawings", "fonts"}
+    assert planted > 12 and {p.parent.name for p in _cache(root).rglob("*.mac")} >= {"charts", "fonts"}
     result = _build(root)
     assert not marker.exists()
     assert result.returncode == 0, result.stderr
@@ -88,7 +88,7 @@ def test_pickles_in_the_cache_never_run(built, tmp_path, monkeypatch):
 
 
 def _entry_showing(charts: Path, text: bytes) -> Path:
-    found = [svg for svg in charts.glob("*.svg") if text in svg.read_bytes()]
+    found = [entry for entry in charts.glob("*.json") if text in entry.read_bytes()]
     assert len(found) == 1, found
     return found[0]
 
@@ -97,18 +97,15 @@ def test_a_poisoned_chart_is_drawn_again_from_the_data(built):
     root, clean = built
     charts = _cache(root) / "charts"
     # the pie chart's label for data/market.csv's 2007 ITO value (90.4)
-    svg = _entry_showing(charts, "90.4 亿美元（59.5%）".encode())
-    svg.write_bytes(svg.read_bytes().replace("90.4 亿美元".encode(), "9999 亿美元".encode()))
-    # no parsed drawing to fall back on (a cache restored from elsewhere need not have one)
-    for parsed in (_cache(root) / "drawings").glob("*"):
-        parsed.unlink()
+    entry = _entry_showing(charts, "90.4 亿美元（59.5%）".encode())
+    entry.write_bytes(entry.read_bytes().replace("90.4 亿美元".encode(), "9999 亿美元".encode()))
     result = _build(root)
     assert result.returncode == 0, result.stderr
     text = _pdf_text(root / "output" / "2008" / "whitepaper-2008.pdf")
     assert "9999" not in text
     assert "90.4 亿美元（59.5%）" in text
     assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean
-    assert b"9999" not in svg.read_bytes()  # and the entry was replaced
+    assert b"9999" not in entry.read_bytes()  # and the entry was replaced
 
 
 def test_a_sealed_entry_under_another_name_is_not_believed(built):
@@ -116,14 +113,12 @@ def test_a_sealed_entry_under_another_name_is_not_believed(built):
     root, clean = built
     charts = _cache(root) / "charts"
     pie = _entry_showing(charts, "90.4 亿美元（59.5%）".encode())
-    other = next(svg for svg in sorted(charts.glob("*.svg")) if svg != pie)
+    other = next(entry for entry in sorted(charts.glob("*.json")) if entry != pie)
     for suffix in ("", ".mac"):
         a, b = Path(f"{pie}{suffix}"), Path(f"{other}{suffix}")
         data_a, data_b = a.read_bytes(), b.read_bytes()
         a.write_bytes(data_b)
         b.write_bytes(data_a)
-    for parsed in (_cache(root) / "drawings").glob("*"):
-        parsed.unlink()
     result = _build(root)
     assert result.returncode == 0, result.stderr
     assert "2 charts drawn" in result.stdout, result.stdout
@@ -133,12 +128,9 @@ def test_a_sealed_entry_under_another_name_is_not_believed(built):
 def test_a_truncated_chart_is_drawn_again(built):
     root, clean = built
     charts = _cache(root) / "charts"
-    for svg in charts.glob("*.svg"):
-        data = svg.read_bytes()
-        svg.write_bytes(data[: len(data) // 2])
-    for parsed in (_cache(root) / "drawings").glob("*"):
-        data = parsed.read_bytes()
-        parsed.write_bytes(data[: len(data) // 2])
+    for entry in charts.glob("*.json"):
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2])
     result = _build(root)
     assert result.returncode == 0, result.stderr
     assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import copy_bulletin
 from pipeline.build import Options, check
-from pipeline.charts.cache import _draw_svg
+from pipeline.charts.cache import _draw_chart
 from pipeline.charts.draw import ChartError
 from pipeline.charts.partner import draw_share
 
@@ -56,16 +56,16 @@ def test_the_partner_draws_the_odd_charts_and_hands_them_back_in_order(bulletin_
 
 def test_charts_drawn_by_the_pair_are_the_charts_drawn_alone(bulletin_charts):
     specs, fonts = bulletin_charts
-    shared = [draw_share(103, specs, i, fonts, _draw_svg) for i in range(len(specs))]
-    assert shared == [_draw_svg(spec, *fonts) for spec in specs]
+    shared = [draw_share(103, specs, i, fonts, _draw_chart) for i in range(len(specs))]
+    assert shared == [_draw_chart(spec, *fonts) for spec in specs]
 
 
 def test_a_chart_the_partner_cannot_draw_fails_as_it_would_alone(bulletin_charts):
     specs, fonts = bulletin_charts
     broken = replace(specs[1], kind="no such kind")
     batch = (specs[0], broken) + specs[2:]
-    assert draw_share(104, batch, 0, fonts, _draw_svg) == _draw_svg(specs[0], *fonts)
+    assert draw_share(104, batch, 0, fonts, _draw_chart) == _draw_chart(specs[0], *fonts)
     with pytest.raises(ChartError):
-        draw_share(104, batch, 1, fonts, _draw_svg)
+        draw_share(104, batch, 1, fonts, _draw_chart)
     for i in range(2, len(batch)):
-        assert draw_share(104, batch, i, fonts, _draw_svg) == _draw_svg(batch[i], *fonts)
+        assert draw_share(104, batch, i, fonts, _draw_chart) == _draw_chart(batch[i], *fonts)

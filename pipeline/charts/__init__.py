@@ -1,17 +1,19 @@
-"""Render charts: ChartSpec → SVG file (vector), cached by content hash.
+"""Render charts: ChartSpec → a vector drawing (plain JSON), cached by content hash.
 
 The only module that imports matplotlib, and only when a chart is not in the
-cache: a warm build never pays for importing it.  Text in the SVG stays text
-(``svg.fonttype = 'none'``) naming the Noto Sans CJK SC family the PDF uses
-for headings; the typesetter maps that family to its embedded font, so chart
-labels are real, searchable text in the same face (and parsing is six times
-faster than with glyphs drawn as paths).
+cache: a warm build never pays for importing it.  matplotlib draws each chart
+through our own renderer (``vector``), which records paths and text as JSON in
+the closed format the typesetter reads (pipeline/typeset/drawings.py); text
+stays text, in the sans face the PDF uses for headings, so chart labels are
+real, searchable text.
 
-The stage is a package: ``cache`` (keys, the SVG cache, ``render_charts``),
-``draw`` (matplotlib set-up and the figure), one module per chart kind
-(``pie``, ``bars``, ``barh``, ``timeline``), ``style`` (palette and shared
-decorations), ``labels`` (label text: wrapping, numbers, shares) and
-``recolour`` (a city's copy of a chart recoloured without drawing again).
+The stage is a package: ``cache`` (keys, the chart cache, ``render_charts``,
+the worker process), ``partner`` (the worker's second drawing process),
+``draw`` (matplotlib set-up and the figure), ``vector`` (the renderer), one
+module per chart kind (``pie``, ``bars``, ``barh``, ``timeline``, ``line``),
+``style`` (palette and shared decorations), ``labels`` (label text: wrapping,
+numbers, shares) and ``recolour`` (a city's copy of a chart recoloured without
+drawing again).
 """
 from __future__ import annotations
 

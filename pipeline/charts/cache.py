@@ -1,4 +1,4 @@
-"""Chart cache: each ChartSpec drawn once to an SVG named by the hash of everything that shapes it."""
+"""Chart cache: each ChartSpec drawn once to a JSON drawing (vector.py) named by the hash of everything that shapes it."""
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +17,7 @@ from .partner import draw_share
 from .recolour import _highlight_barh
 
 # Bump when the house style below changes: it is part of every cache key.
-STYLE_VERSION = "15"
+STYLE_VERSION = "16"   # 16: JSON drawings (vector.py) instead of SVG
 
 WIDTH_PT = 430.0
 HEIGHTS_PT = {"pie": 215.0, "bar": 215.0, "grouped_bar": 225.0, "stacked_bar": 225.0, "timeline": 170.0,
@@ -59,20 +59,20 @@ def font_stamp(font_paths: list[Path]) -> str:
 
 def render_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path,
                   cache_dir: Path) -> tuple[list[ChartImage], int]:
-    """Return one ChartImage per spec (same order, SVG ready) and how many were drawn (not cached)."""
+    """Return one ChartImage per spec (same order, drawing ready) and how many were drawn (not cached)."""
     with start_charts(specs, sans_font, sans_bold_font, cache_dir, parallel=False) as charts:
-        return [replace(img, svg=img.svg_bytes(), pending=None) for img in charts.images], charts.drawn
+        return [replace(img, drawing=img.drawing_bytes(), pending=None) for img in charts.images], charts.drawn
 
 
 def start_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path,
                  parallel: bool = True) -> "ChartBatch":
-    """One ChartImage per spec (same order), at once: the size comes from the spec, the SVG from the
+    """One ChartImage per spec (same order), at once: the size comes from the spec, the drawing from the
     cache or, for charts not cached, from a worker process drawing them while the caller lays out
-    the document (``image.svg_bytes()`` waits for it).  Use as a context manager.
+    the document (``image.drawing_bytes()`` waits for it).  Use as a context manager.
 
-    ``cache_dir`` is the chart store (``output/.cache/charts``): an SVG is used
-    only if its seal verifies and it is a whole SVG document; else it is drawn
-    again and replaces the entry (see pipeline/cachestore.py).
+    ``cache_dir`` is the chart store (``output/.cache/charts``): a drawing is used
+    only if its seal verifies and it is a whole drawing in the format; else it is
+    drawn again and replaces the entry (see pipeline/cachestore.py).
     """
     return ChartBatch(specs, sans_font, sans_bold_font, Path(cache_dir), parallel)
 
@@ -89,22 +89,22 @@ class ChartBatch:
         self.images: list[ChartImage] = []
         missing: dict[str, ChartSpec] = {}
         for spec in specs:
-            name = f"{cache_key(spec, stamp, version)}.svg"
+            name = f"{cache_key(spec, stamp, version)}.json"
             if name not in self._ready and name not in missing:
-                svg = self._cached(name)
-                if svg is None and spec.kind == "barh" and spec.highlight:
+                drawing = self._cached(name)
+                if drawing is None and spec.kind == "barh" and spec.highlight:
                     # a city's copy of the city chart is the common chart recoloured, not drawn
                     # again: matplotlib would spend as long on it as on the whole chart
-                    base = self._cached(f"{cache_key(replace(spec, highlight=()), stamp, version)}.svg")
+                    base = self._cached(f"{cache_key(replace(spec, highlight=()), stamp, version)}.json")
                     if base is not None:
-                        svg = _highlight_barh(base, spec)
-                        self.store.put(name, svg)
-                if svg is not None:
-                    self._ready[name] = svg
+                        drawing = _highlight_barh(base, spec)
+                        self.store.put(name, drawing)
+                if drawing is not None:
+                    self._ready[name] = drawing
                 else:
                     missing[name] = spec
             self.images.append(ChartImage(self.store.path(name), WIDTH_PT, _height(spec),
-                                          pending=partial(self._svg, name)))
+                                          pending=partial(self._drawing, name)))
         self.drawn = len(missing)
         self._specs = dict(missing)
         if missing and parallel and not _inline and not multiprocessing.current_process().daemon:
@@ -114,29 +114,29 @@ class ChartBatch:
             pool = chart_worker(sans_font, sans_bold_font)
             batch, specs = next(_batches), tuple(missing.values())
             for index, name in enumerate(missing):
-                self._pending[name] = pool.submit(draw_share, batch, specs, index, self.fonts, _draw_svg)
+                self._pending[name] = pool.submit(draw_share, batch, specs, index, self.fonts, _draw_chart)
         else:
             self._pending.update(missing)
 
     def _cached(self, name: str) -> bytes | None:
-        svg = self.store.get(name)
-        return svg if svg is not None and _whole_svg(svg) else None
+        drawing = self.store.get(name)
+        return drawing if drawing is not None and _whole_drawing(drawing) else None
 
-    def _svg(self, name: str) -> bytes:
+    def _drawing(self, name: str) -> bytes:
         if name not in self._ready:
             job = self._pending.pop(name)
             if hasattr(job, "result"):
                 try:
-                    svg, base = job.result()
+                    drawing, base = job.result()
                 except BrokenProcessPool:   # the worker died (killed?): a new one next time, inline now
                     _forget_worker()
-                    svg, base = _draw_svg(self._specs[name], *self.fonts)
+                    drawing, base = _draw_chart(self._specs[name], *self.fonts)
             else:
-                svg, base = _draw_svg(job, *self.fonts)
+                drawing, base = _draw_chart(job, *self.fonts)
             if base is not None:
                 self.store.put(base[0], base[1])
-            self.store.put(name, svg)  # sealed; several builds may share the cache
-            self._ready[name] = svg
+            self.store.put(name, drawing)  # sealed; several builds may share the cache
+            self._ready[name] = drawing
         return self._ready[name]
 
     def __enter__(self) -> "ChartBatch":
@@ -222,30 +222,36 @@ def warm_up(cache_dir: Path, sans_font: Path, sans_bold_font: Path) -> None:
     if _inline or multiprocessing.current_process().daemon or _worker is not None:
         return
     try:
-        cold = not any(Path(cache_dir).glob("*.svg"))
+        cold = not any(Path(cache_dir).glob("*.json"))
     except OSError:
         cold = True
     if cold and Path(sans_font).is_file() and Path(sans_bold_font).is_file():
         chart_worker(sans_font, sans_bold_font).submit(int)   # a first job: the process starts now
 
 
-def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path) -> tuple[bytes, tuple[str, bytes] | None]:
-    """Draw one chart (in a worker process, or inline): its SVG, and for a city's highlighted copy
-    the common chart it was recoloured from (its cache entry name and SVG), to cache too."""
+def _draw_chart(spec: ChartSpec, sans_font: Path, sans_bold_font: Path) -> tuple[bytes, tuple[str, bytes] | None]:
+    """Draw one chart (in a worker process, or inline): its drawing, and for a city's highlighted copy
+    the common chart it was recoloured from (its cache entry name and drawing), to cache too."""
     if spec.kind == "barh" and spec.highlight:
         plain = replace(spec, highlight=())
-        base = _draw(plain, sans_font, sans_bold_font, (WIDTH_PT, _height(plain)))
-        name = f"{cache_key(plain, font_stamp([sans_font, sans_bold_font]), _matplotlib_version())}.svg"
+        base = _draw(plain, sans_font, sans_bold_font, chart_size(plain))
+        name = f"{cache_key(plain, font_stamp([sans_font, sans_bold_font]), _matplotlib_version())}.json"
         return _highlight_barh(base, spec), (name, base)
-    return _draw(spec, sans_font, sans_bold_font, (WIDTH_PT, _height(spec))), None
+    return _draw(spec, sans_font, sans_bold_font, chart_size(spec)), None
 
 
-def _whole_svg(svg: bytes) -> bool:
-    """A sealed entry is ours, but parse it anyway: an entry that is not one SVG document is made again."""
-    import xml.etree.ElementTree as ET
+def chart_size(spec: ChartSpec) -> tuple[float, float]:
+    """The chart's box in points: fixed per kind (the city chart grows with its rows)."""
+    return WIDTH_PT, _height(spec)
+
+
+def _whole_drawing(data: bytes) -> bool:
+    """A sealed entry is ours, but read it anyway: an entry that is not one drawing in the format is made again."""
+    from .vector import FORMAT
 
     try:
-        root = ET.fromstring(svg)
-    except ET.ParseError:
+        doc = json.loads(data)
+    except ValueError:
         return False
-    return root.tag == "{http://www.w3.org/2000/svg}svg"
+    return (isinstance(doc, dict) and doc.get("format") == FORMAT and isinstance(doc.get("drawing"), dict)
+            and doc["drawing"].get("k") == "Drawing")

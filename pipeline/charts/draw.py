@@ -1,4 +1,4 @@
-"""matplotlib set-up (fonts, house rc) and drawing one chart to SVG bytes."""
+"""matplotlib set-up (fonts, house rc) and drawing one chart: the typesetter's JSON drawing (or SVG)."""
 from __future__ import annotations
 
 import os
@@ -59,20 +59,28 @@ def preload(sans_font: Path, sans_bold_font: Path) -> str:
 _registered: set[str] = set()
 
 
-def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float]) -> bytes:
-    """The chart as SVG bytes; anything matplotlib cannot lay out is a ChartError (its warnings are not
-    printed: a pipeline stage does not print)."""
+def _draw(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float],
+          form: str = "drawing") -> bytes:
+    """The chart as the typesetter's JSON drawing (vector.py), or with ``form="svg"`` as SVG; anything
+    matplotlib cannot lay out is a ChartError (its warnings are not printed: a pipeline stage does
+    not print)."""
     import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return _draw_svg(spec, sans_font, sans_bold_font, size)
+            return _draw_figure(spec, sans_font, sans_bold_font, size, form)
     except (ValueError, RuntimeError, ArithmeticError, LookupError, TypeError, MemoryError) as e:
         raise ChartError(spec, " ".join(str(e).split())[:200] or "matplotlib could not lay it out") from None
 
 
-def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float]) -> bytes:
+def draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float]) -> bytes:
+    """The same chart as SVG: what a matplotlib user would write (benchmarks/typst_peer.py)."""
+    return _draw(spec, sans_font, sans_bold_font, size, form="svg")
+
+
+def _draw_figure(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tuple[float, float],
+                 form: str) -> bytes:
     import io
 
     import matplotlib
@@ -95,11 +103,13 @@ def _draw_svg(spec: ChartSpec, sans_font: Path, sans_bold_font: Path, size: tupl
             _barh_margins(fig, spec, size)
         else:
             fig.tight_layout(pad=0.6)
+        if form != "svg":
+            from .vector import render
+
+            return render(fig, *size)
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    # matplotlib writes CSS weights as numbers; svglib maps only the keywords to our bold face
-    # (with 700 a highlighted city's label came out as empty boxes)
-    return buf.getvalue().replace(b"font-weight: 700", b"font-weight: bold")
+    return buf.getvalue()
 
 
 def _barh_margins(fig, spec: ChartSpec, size: tuple[float, float]) -> None:

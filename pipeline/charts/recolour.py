@@ -1,62 +1,78 @@
-"""A city's copy of the city chart: the common SVG recoloured (XML), not drawn again."""
+"""A city's copy of the city chart: the common chart's drawing recoloured, not drawn again."""
 from __future__ import annotations
 
-import re
+import copy
+import json
 
 from ..model import ChartSpec
 from .style import MUTED
 
-SVG_NS = "http://www.w3.org/2000/svg"
+HIGHLIGHT_LABEL = "#1f4e79"
 
 
-def _highlight_barh(svg: bytes, spec: ChartSpec) -> bytes:
+def _rgba(hex_colour: str) -> list[float]:
+    return [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)] + [1.0]
+
+
+def _highlight_barh(drawing: bytes, spec: ChartSpec) -> bytes:
     """The common city chart with spec.highlight's bars in colour, every other bar muted and
-    the city's label bold: what _barh draws for a highlighted spec, without drawing again."""
-    import xml.etree.ElementTree as ET
-
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    root = ET.fromstring(svg)
+    the city's label bold: what _barh draws for a highlighted spec, without drawing again.
+    ``drawing`` is the chart stage's JSON drawing (vector.py): bars are the groups ``bar-<category>-<series>``,
+    labels ``category-<category>``."""
+    doc = json.loads(drawing)
     keep = {str(i) for i, cat in enumerate(spec.categories) if cat in spec.highlight}
-    for group in root.iter(f"{{{SVG_NS}}}g"):
-        gid = group.get("id", "")
+    for group in _groups(doc["drawing"]):
+        gid = group["a"].get("svgid", "")
         if gid.startswith("bar-") and gid.split("-")[1] not in keep:
-            for shape in group.iter(f"{{{SVG_NS}}}path"):
-                shape.set("style", re.sub(r"fill: #[0-9a-fA-F]{6}", f"fill: {MUTED}", shape.get("style", "")))
+            for shape in _shapes(group, "Path"):
+                if shape["a"].get("fillColor") is not None:
+                    shape["a"]["fillColor"] = _rgba(MUTED)
         elif gid.startswith("category-") and gid.split("-")[1] in keep:
-            for text in group.iter(f"{{{SVG_NS}}}text"):
-                style = re.sub(r";?\s*fill: #[0-9a-fA-F]{6}", "", text.get("style", "")).strip("; ")
-                text.set("style", f"font-weight: bold; {style}; fill: #1f4e79")
+            for text in _shapes(group, "String"):
+                text["a"]["fontName"] = "sans-bold"
+                text["a"]["fillColor"] = _rgba(HIGHLIGHT_LABEL)
     if spec.others_label:
-        _add_others_key(root, spec.others_label)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        _add_others_key(doc["drawing"], spec.others_label)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _add_others_key(root, label: str) -> None:
+def _groups(node: dict):
+    for child in node.get("c", ()):
+        if child["k"] == "Group":
+            yield child
+            yield from _groups(child)
+
+
+def _shapes(node: dict, kind: str):
+    for child in node.get("c", ()):
+        if child["k"] == kind:
+            yield child
+        elif child["k"] == "Group":
+            yield from _shapes(child, kind)
+
+
+def _add_others_key(root: dict, label: str) -> None:
     """A legend key for the grey bars, one row above the legend's first: a copy of that row, recoloured."""
-    import copy
-
-    legend = next((g for g in root.iter(f"{{{SVG_NS}}}g") if g.get("id") == "legend_1"), None)
+    legend = next((g for g in _groups(root) if g["a"].get("svgid", "").startswith("legend_")), None)
     if legend is None:
         return
-    rows = list(legend)
-    patches = [g for g in rows if g.get("id", "").startswith("patch_")]
-    texts = [g for g in rows if g.get("id", "").startswith("text_")]
+    rows = legend["c"]
+    patches = [g for g in rows if g["k"] == "Group" and g["a"].get("svgid", "").startswith("patch_")]
+    texts = [g for g in rows if g["k"] == "Group" and g["a"].get("svgid", "").startswith("text_")]
     if len(patches) < 2 or not texts:
         return
-    ys = [float(re.findall(r"[-\d.]+", p.find(f"{{{SVG_NS}}}path").get("d"))[1]) for p in patches[:2]]
-    step = ys[1] - ys[0]
+    first_y = [next(_shapes(p, "Path"))["a"]["points"][1] for p in patches[:2]]
+    step = first_y[0] - first_y[1]   # rows go down the page: the new one goes one step up
     patch, text = copy.deepcopy(patches[0]), copy.deepcopy(texts[0])
-    patch.set("id", "patch-others")
-    text.set("id", "text-others")
-    path = patch.find(f"{{{SVG_NS}}}path")
-    path.set("d", re.sub(r"([-\d.]+)\s+([-\d.]+)", lambda m: f"{m.group(1)} {float(m.group(2)) - step:.2f}",
-                         path.get("d")))
-    path.set("style", re.sub(r"fill: #[0-9a-fA-F]{6}", f"fill: {MUTED}", path.get("style", "")))
-    t = text.find(f"{{{SVG_NS}}}text")
-    y = float(t.get("y")) - step
-    t.set("y", f"{y:.2f}")
-    t.set("transform", f"rotate(-0 {t.get('x')} {y:.2f})")
-    t.text = label
-    legend.insert(0, text)
-    legend.insert(0, patch)
+    patch["a"]["svgid"], text["a"]["svgid"] = "patch-others", "text-others"
+    for shape in _shapes(patch, "Path"):
+        shape["a"]["points"] = [v + step if i % 2 else v for i, v in enumerate(shape["a"]["points"])]
+        if shape["a"].get("fillColor") is not None:
+            shape["a"]["fillColor"] = _rgba(MUTED)
+    for group in [text, *_groups(text)]:
+        transform = group["a"].get("transform")
+        if transform and transform[5] != 0:
+            transform[5] = round(transform[5] + step, 6)
+    for string in _shapes(text, "String"):
+        string["a"]["text"] = label
+    legend["c"] = [patch, text, *rows]

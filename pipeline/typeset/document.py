@@ -12,7 +12,6 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 from reportlab.platypus.doctemplate import LayoutError
 
 from .. import __version__
-from ..cachestore import open_store
 from ..model import ChartImage, ContentError, Problem, ResolvedDocument, SourcePos, TextRun
 from .flow import FloatingLayout
 from .fonts import register_fonts
@@ -202,7 +201,7 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
 
     register_fonts(font_files)
     ed = document.edition
-    state = LayoutState(drawing_cache=open_store(cache_dir, "drawings") if cache_dir is not None else None)
+    state = LayoutState()
     state.footnotes.numbering = document.edition.footnote_numbering
     state.note_position = document.edition.note_position
     state.theme = ed.theme

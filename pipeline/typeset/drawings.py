@@ -1,14 +1,13 @@
-"""A chart's ReportLab drawing as plain JSON: what svglib made from the SVG, without parsing it again.
+"""A chart's drawing, from the chart stage's JSON (pipeline/charts/vector.py) to ReportLab shapes.
 
-svglib takes 20–80 ms a chart; rebuilding the drawing from this JSON takes
-about a millisecond.  The format is ours and closed: a few shape classes
-(Drawing, Group, Path and svglib's two Path variants, String), each with a
-fixed list of attributes whose types are checked on the way in (numbers,
-strings, RGBA colours, lists of numbers).  Anything else — another class,
-another attribute, another type — means "no JSON": the caller parses the SVG
-instead.  So a cache entry can at worst describe a wrong picture, never make
+The format is ours and closed: a few shape classes (Drawing, Group, Path,
+ClippingPath, String), each with a fixed list of attributes whose types are
+checked on the way in (numbers, strings, RGBA colours, lists of numbers), and
+fonts named by role, mapped to the registered faces by the caller.  Anything
+else — another class, another attribute, another type, another font — is
+refused.  So a cache entry can at worst describe a wrong picture, never make
 us run code (and cache entries are sealed against that too, see
-pipeline/cachestore.py).
+pipeline/cachestore.py).  Building the shapes takes about a millisecond a chart.
 """
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import math
 from reportlab.graphics.shapes import Drawing, Group, Path, String
 from reportlab.lib.colors import Color
 
-FORMAT = 2   # 2: groups flattened (see flatten)
+FORMAT = 3   # 3: written by pipeline/charts/vector.py (fonts by role); 2 was svglib's shapes
 
 _NUMBER = "number"
 _INT = "int"
@@ -38,20 +37,8 @@ _PATH_ATTRS = {
 }
 
 
-class NoStrokePath(Path):
-    """svglib's filled-only path (same rendering: no stroke), without importing svglib."""
-
-    def getProperties(self, *args, **kwargs):
-        props = super().getProperties(*args, **kwargs)
-        if "strokeWidth" in props:
-            props["strokeWidth"] = 0
-        if "strokeColor" in props:
-            props["strokeColor"] = None
-        return props
-
-
 class ClippingPath(Path):
-    """svglib's clipping path (same rendering: neither fill nor stroke)."""
+    """A clipping path: it clips the rest of its group and is neither filled nor stroked."""
 
     def getProperties(self, *args, **kwargs):
         props = Path.getProperties(self, *args, **kwargs)
@@ -67,7 +54,6 @@ _CLASSES = {
                           "vAlign": _TEXT, "renderScale": _NUMBER, "background": _NONE}),
     "Group": (Group, {"transform": _TRANSFORM, "svgid": _TEXT}),
     "Path": (Path, _PATH_ATTRS),
-    "NoStrokePath": (NoStrokePath, _PATH_ATTRS),
     "ClippingPath": (ClippingPath, _PATH_ATTRS),
     "String": (String, {"x": _NUMBER, "y": _NUMBER, "text": _TEXT, "fontName": _TEXT, "fontSize": _NUMBER,
                         "fillColor": _COLOR, "textAnchor": _TEXT}),
@@ -76,81 +62,24 @@ _CONTAINERS = {"Drawing", "Group"}
 
 
 class NotSerialisable(ValueError):
-    """The drawing (or the JSON) holds something outside the format."""
-
-
-def flatten(node) -> None:
-    """Dissolve the groups that change nothing: an identity transform and no clipping path of their own.
-
-    svglib gives every SVG element its group (matplotlib nests them deeply);
-    ReportLab saves and restores the graphics state for each, which was half
-    the time spent drawing a chart.  Every shape svglib makes sets its own
-    colours, widths and font, so nothing depended on those groups; a group
-    that clips keeps its bounds.
-    """
-    out = []
-    for child in node.contents:
-        if isinstance(child, Group):
-            flatten(child)
-            if (tuple(child.transform) == (1, 0, 0, 1, 0, 0)
-                    and not any(isinstance(c, Path) and c.isClipPath for c in child.contents)):
-                out.extend(child.contents)
-                continue
-        out.append(child)
-    node.contents = out
-
-
-# -- drawing → JSON
-
-def dumps(drawing) -> bytes:
-    return json.dumps({"format": FORMAT, "drawing": _dump(drawing)}, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-
-
-def _dump(node) -> dict:
-    kind = type(node).__name__
-    if kind not in _CLASSES or type(node).__module__.split(".")[0] not in ("reportlab", "svglib", __name__.split(".")[0]):
-        raise NotSerialisable(kind)
-    allowed = _CLASSES[kind][1]
-    attrs = {}
-    for key, value in node.__dict__.items():
-        if key == "_attrMap" or (key == "contents" and kind in _CONTAINERS):
-            continue
-        if key not in allowed:
-            raise NotSerialisable(f"{kind}.{key}")
-        attrs[key] = _dump_value(allowed[key], value)
-    out = {"k": kind, "a": attrs}
-    if kind in _CONTAINERS:
-        out["c"] = [_dump(child) for child in node.contents]
-    return out
-
-
-def _dump_value(kind: str, value):
-    if kind == _COLOR:
-        if value is None:
-            return None
-        if type(value) is not Color:
-            raise NotSerialisable(type(value).__name__)
-        return [value.red, value.green, value.blue, value.alpha]
-    if kind == _TRANSFORM:
-        return list(value)
-    return _check(kind, value)
+    """The JSON holds something outside the format."""
 
 
 # -- JSON → drawing
 
-def loads(data: bytes):
-    """The drawing described by ``data``; raises NotSerialisable (or ValueError) for anything else."""
+def loads(data: bytes, fonts: dict[str, str]):
+    """The drawing described by ``data``, its fonts' roles mapped by ``fonts`` to registered faces;
+    raises NotSerialisable (or ValueError) for anything else."""
     doc = json.loads(data)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise NotSerialisable("format")
-    drawing = _load(doc.get("drawing"), depth=0)
+    drawing = _load(doc.get("drawing"), depth=0, fonts=fonts)
     if not isinstance(drawing, Drawing):
         raise NotSerialisable("root")
     return drawing
 
 
-def _load(node, depth: int):
+def _load(node, depth: int, fonts: dict[str, str]):
     if depth > 64 or not isinstance(node, dict) or node.get("k") not in _CLASSES:
         raise NotSerialisable("node")
     kind = node["k"]
@@ -172,12 +101,16 @@ def _load(node, depth: int):
         # attribute it sets, which was most of the time spent here, and the types are checked above
         obj = cls.__new__(cls)
         obj.__dict__.update(_defaults(kind))
+    if kind == "String":
+        if values.get("fontName") not in fonts:
+            raise NotSerialisable("font")
+        values["fontName"] = fonts[values["fontName"]]
     obj.__dict__.update(values)
     if kind in _CONTAINERS:
         children = node.get("c")
         if not isinstance(children, list):
             raise NotSerialisable("contents")
-        obj.contents = [_load(child, depth + 1) for child in children]
+        obj.contents = [_load(child, depth + 1, fonts) for child in children]
     return obj
 
 
@@ -208,7 +141,7 @@ def _load_value(kind: str, value):
 
 def _finite_numbers(v) -> bool:
     # the types at C speed; a non-finite number makes the sum non-finite (so may a sum beyond 1e308:
-    # refused too, and the SVG is parsed instead)
+    # refused too)
     return type(v) is list and set(map(type, v)) <= _NUMBER_TYPES and math.isfinite(sum(v))
 
 

@@ -1,13 +1,11 @@
-"""Figures: the chart drawing (vector, from the chart stage's SVG), caption and source line."""
+"""Figures: the chart drawing (vector, from the chart stage's JSON drawing), caption and source line."""
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
-from ..cachestore import CacheStore
 from ..model import ChartImage, Figure, TextRun
 from . import drawings
 from .paragraph import CJKParagraph
@@ -17,44 +15,19 @@ from .styles import SANS, SANS_BOLD, SOURCE_NOTE
 _drawings: dict[str, object] = {}
 
 
-def chart_drawing(image: ChartImage, store: CacheStore | None):
-    """The chart's SVG as a ReportLab drawing: parsed once per process, and kept as JSON in the cache.
+def chart_drawing(image: ChartImage):
+    """The chart as a ReportLab drawing, built from the chart stage's JSON drawing once per process.
 
-    The cache entry is named by the SVG's own hash and the ReportLab and svglib
-    versions, so it can never be stale; it is plain JSON in a closed format
-    (drawings.py), sealed like every cache entry (cachestore.py): one that does
-    not verify or does not load is made again from the SVG.
+    The JSON is a closed format (drawings.py): a few shape classes, fixed attributes
+    of checked types, fonts named by role (``sans``, ``sans-bold``) and mapped here to
+    the registered faces. The chart stage sealed it in its cache (cachestore.py) and
+    checked it on the way out; anything outside the format is a bug, not input.
     """
-    svg = image.svg_bytes()
-    digest = hashlib.sha256(svg).hexdigest()
+    data = image.drawing_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if digest not in _drawings:
-        name = f"{digest[:32]}.{_drawing_stamp()}.json"
-        drawing = None
-        data = store.get(name) if store is not None else None
-        if data is not None:
-            try:
-                drawing = drawings.loads(data)
-            except ValueError:  # sealed by us but not loadable (an older format): parse the SVG again
-                drawing = None
-        if drawing is None:
-            drawing = _parse_svg(svg)
-            drawings.flatten(drawing)   # as stored: the same drawing whichever way it was made
-            if store is not None:
-                try:
-                    store.put(name, drawings.dumps(drawing))
-                except drawings.NotSerialisable:  # a shape outside the format: parse it next time too
-                    pass
-        _drawings[digest] = drawing
+        _drawings[digest] = drawings.loads(data, fonts={"sans": SANS, "sans-bold": SANS_BOLD})
     return _drawings[digest]
-
-
-@lru_cache(maxsize=None)
-def _drawing_stamp() -> str:
-    from importlib.metadata import version
-
-    from reportlab import Version
-
-    return f"rl{Version}-svglib{version('svglib')}-json{drawings.FORMAT}"
 
 
 def _parse_svg(svg: bytes):
@@ -144,7 +117,7 @@ class FigureBlock(Flowable):
         """Inside the figure's form, once the layout is done: the chart at its box's size."""
         from reportlab.graphics import renderPDF
 
-        drawing = chart_drawing(self.image, self.state.drawing_cache)
+        drawing = chart_drawing(self.image)
         c.saveState()
         c.scale(self.img_w / drawing.width, self.img_h / drawing.height)
         renderPDF.draw(drawing, c, 0, 0)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from ..model import Theme
 
 if TYPE_CHECKING:
-    from ..cachestore import CacheStore
     from .figures import FigureBlock
     from .notes import Footnotes
     from .toc import TocList
@@ -36,7 +35,6 @@ class LayoutState:
     top_title: str = ""
     opens_with_title: bool = False
     deferred: list[tuple[str, "TocList"]] = field(default_factory=list)
-    drawing_cache: "CacheStore | None" = None   # where parsed charts are kept between builds
     charts: list[tuple[str, "FigureBlock"]] = field(default_factory=list)
     # cross-references' page numbers, drawn at the end like the 目录's: (form name, target key, box width, run)
     page_refs: list[tuple[str, str, float, object]] = field(default_factory=list)
