@@ -420,6 +420,11 @@ class ResolvedDocument:
         return [b for c in self.chapters for b in c.blocks if isinstance(b, TableBlock)]
 
 
+# The chart stage's drawing format (pipeline/charts/vector.py writes it, pipeline/typeset/drawings.py
+# reads it): here, so that checking a cached chart imports neither matplotlib nor ReportLab.
+CHART_DRAWING_FORMAT = 3   # 3: recorded by our matplotlib renderer, fonts by role; 2 was svglib's shapes
+
+
 @dataclass(frozen=True)
 class ChartImage:
     """A rendered chart: its drawing (the JSON bytes, read and verified once, and the cache file) and size in points."""

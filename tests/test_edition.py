@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sys
 import subprocess
@@ -11,7 +12,7 @@ import pymupdf
 import yaml
 from click.testing import CliRunner
 
-from conftest import ROOT, body_text, document_text, source_paragraphs
+from conftest import ROOT, body_text, copy_project, document_text, source_paragraphs
 from pipeline.cli import cli
 
 CN = "零一二三四五六七八九十"
@@ -171,6 +172,18 @@ def test_stages_before_charts_do_not_import_heavy_libraries():
             "print(sorted(m for m in ('reportlab', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_warm_build_does_not_import_matplotlib(tmp_path):
+    """Charts in the cache: checking and using them costs no matplotlib import (0.4 s), nor its font list."""
+    root = copy_project(tmp_path / "project")
+    code = ("import sys; from pathlib import Path; from pipeline.build import Options, build;"
+            f"r = build(Options(project=Path({str(root)!r}))); print(r.charts_rendered, 'matplotlib' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert cold.split()[0] != "0"   # drew its charts (in the chart worker)
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert warm.split() == ["0", "False"]
 
 
 def test_version_and_help():

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from ..cachestore import CacheStore, cache_secret
-from ..model import ChartImage, ChartSpec
+from ..model import CHART_DRAWING_FORMAT, ChartImage, ChartSpec
 from .draw import _draw, preload
 from .partner import draw_share
 from .recolour import _highlight_barh
@@ -247,11 +247,9 @@ def chart_size(spec: ChartSpec) -> tuple[float, float]:
 
 def _whole_drawing(data: bytes) -> bool:
     """A sealed entry is ours, but read it anyway: an entry that is not one drawing in the format is made again."""
-    from .vector import FORMAT
-
     try:
         doc = json.loads(data)
     except ValueError:
         return False
-    return (isinstance(doc, dict) and doc.get("format") == FORMAT and isinstance(doc.get("drawing"), dict)
+    return (isinstance(doc, dict) and doc.get("format") == CHART_DRAWING_FORMAT and isinstance(doc.get("drawing"), dict)
             and doc["drawing"].get("k") == "Drawing")

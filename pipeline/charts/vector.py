@@ -23,7 +23,7 @@ import math
 from matplotlib.backend_bases import RendererBase
 from matplotlib.path import Path as MplPath
 
-FORMAT = 3   # the typesetter's drawings.FORMAT this writes (checked there on load)
+from ..model import CHART_DRAWING_FORMAT as FORMAT
 
 # ReportLab's path operators and line styles, by number (the JSON format's vocabulary)
 _MOVE, _LINE, _CURVE, _CLOSE = 0, 1, 2, 3

@@ -17,7 +17,7 @@ import math
 from reportlab.graphics.shapes import Drawing, Group, Path, String
 from reportlab.lib.colors import Color
 
-FORMAT = 3   # 3: written by pipeline/charts/vector.py (fonts by role); 2 was svglib's shapes
+from ..model import CHART_DRAWING_FORMAT as FORMAT
 
 _NUMBER = "number"
 _INT = "int"
