@@ -179,7 +179,7 @@ def run(work: Path, show_times: bool = False) -> None:
     typst.compile(str(work / "main.typ"), output=str(work / "peer.pdf"), root=str(work),
                   font_paths=[str(fonts)], ignore_system_fonts=True)
     if show_times:
-        print(f"import matplotlib + draw {len(specs)} charts: {charts_done - start:.3f} s; "
+        print(f"import matplotlib + draw {len(job['charts'])} charts: {charts_done - start:.3f} s; "
               f"typst compile: {time.perf_counter() - charts_done:.3f} s", file=sys.stderr)
 
 
