@@ -188,7 +188,8 @@ def loads(data: bytes) -> dict:
     doc = json.loads(data)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("face"), dict):
         raise ValueError("not a cached face")
-    attributes = {key: _decode(value) for key, value in doc["face"].items()}
+    keys: dict[str, tuple] = {}   # the character map and the widths have the same keys: unpacked once
+    attributes = {key: _decode(value, keys) for key, value in doc["face"].items()}
     for required in ("name", "unitsPerEm", "charToGlyph", "charWidths", "defaultWidth", "numGlyphs"):
         if required not in attributes:
             raise ValueError(f"cached face lacks {required}")
@@ -225,7 +226,7 @@ def _encode(value):
     return _UNSUPPORTED
 
 
-def _decode(value):
+def _decode(value, unpacked_keys: dict[str, tuple]):
     if type(value) in _SCALARS:
         return value
     if isinstance(value, dict) and len(value) == 1:
@@ -237,12 +238,19 @@ def _decode(value):
         if kind in ("list", "tuple") and type(payload) is list and all(type(v) in _SCALARS for v in payload):
             return tuple(payload) if kind == "tuple" else payload
         if kind == "intmap" and type(payload) is list and len(payload) == 3 and payload[0] in ("q", "d"):
-            code, keys, values = payload
-            keys, values = binascii.a2b_base64(keys, strict_mode=True), binascii.a2b_base64(values, strict_mode=True)
-            if len(keys) % 8 or len(keys) != len(values):
+            code, packed_keys, values = payload
+            if type(packed_keys) is not str or type(values) is not str:
                 raise ValueError("intmap")
-            n = len(keys) // 8
-            return dict(zip(struct.unpack(f"<{n}q", keys), struct.unpack(f"<{n}{code}", values)))
+            keys = unpacked_keys.get(packed_keys)
+            if keys is None:
+                raw = binascii.a2b_base64(packed_keys, strict_mode=True)
+                if len(raw) % 8:
+                    raise ValueError("intmap")
+                keys = unpacked_keys[packed_keys] = struct.unpack(f"<{len(raw) // 8}q", raw)
+            values = binascii.a2b_base64(values, strict_mode=True)
+            if len(values) != 8 * len(keys):
+                raise ValueError("intmap")
+            return dict(zip(keys, struct.unpack(f"<{len(keys)}{code}", values)))
     raise ValueError("value outside the cached face format")
 
 
