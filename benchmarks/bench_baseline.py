@@ -99,7 +99,7 @@ def main() -> int:
 
         rounds = [ours_round, peer_round]
         if args.before:
-            before = copy_project(tmp / "before")
+            before = copy_project(tmp / "before", args.before.resolve())
             times["before cold"] = []
 
             def before_round() -> None:

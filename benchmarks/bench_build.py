@@ -35,10 +35,11 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
 
 
-def copy_project(dest: Path) -> Path:
+def copy_project(dest: Path, tree: Path = ROOT) -> Path:
+    """A private copy of ``tree``'s project (its fonts linked): each checkout builds its own content."""
     for name in ("chapters", "editions", "data"):
-        shutil.copytree(ROOT / name, dest / name)
-    (dest / "fonts").symlink_to(ROOT / "fonts")
+        shutil.copytree(tree / name, dest / name)
+    (dest / "fonts").symlink_to(tree / "fonts")
     return dest
 
 
