@@ -275,15 +275,12 @@ class _YamlBudgetError(Exception):
         self.mark, self.message = mark, message
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader: plain data only, no Python object construction; nesting depth bounded while
-    composing, and every alias remembered so the expanded size can be measured before anything
-    is expanded."""
+class _Budgeted:
+    """Nesting depth bounded while composing, and every alias remembered so the expanded size can be
+    measured before anything is expanded (a mixin before PyYAML's Composer)."""
 
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.depth = 0
-        self.aliases: list[tuple[Any, yaml.Node]] = []
+    depth = 0
+    aliases: list
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -299,6 +296,37 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+class _Loader(_Budgeted, yaml.SafeLoader):
+    """SafeLoader: plain data only, no Python object construction; budgets as :class:`_Budgeted`.
+    Pure Python: the reference for every message and position (see :class:`_FastLoader`)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = []
+
+
+# libyaml's scanner and parser (PyYAML's C extension) make the events ten times faster; composing
+# stays PyYAML's own Python code, so the budgets above apply unchanged, and the constructor is the
+# same SafeConstructor. Only files that load cleanly take this path: a file with any error is read
+# again by _Loader, which gives the messages, marks and hints users and tests know.
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:   # PyYAML built without libyaml: everything goes through _Loader
+    _CParser = None
+
+if _CParser is not None:
+    class _FastLoader(_Budgeted, yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor,
+                      yaml.resolver.Resolver):
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.aliases = []
+else:
+    _FastLoader = None
 
 
 class _RecursiveAlias(Exception):
@@ -375,6 +403,11 @@ def _load_yaml(root: Path, rel: str) -> YamlDoc:
     except FileNotFoundError:
         raise ContentError([Problem(SourcePos(rel), "", "file not found")]) from None
     text = _decode(raw, rel)
+    if _FastLoader is not None and not _NON_PRINTABLE.search(text):
+        try:
+            return _compose_doc(_FastLoader(text), text, rel)
+        except (ContentError, yaml.YAMLError, _YamlBudgetError):
+            pass   # read again below: the pure-Python loader words and locates the problem
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as e:  # a control character: YAML refuses the whole file
@@ -384,23 +417,33 @@ def _load_yaml(root: Path, rel: str) -> YamlDoc:
                                     f"YAML error: the control character U+{e.character:04X} is not allowed; "
                                     "delete it")]) from None
     try:
-        node = loader.get_single_node()
-        if node is not None:
-            _check_alias_budget(loader, node)
-        data = loader.construct_document(node) if node is not None else None
+        return _compose_doc(loader, text, rel)
     except _YamlBudgetError as e:
         raise ContentError([Problem(_mark(rel, e.mark), "", e.message)]) from None
     except yaml.MarkedYAMLError as e:
         raise ContentError([_yaml_syntax_problem(text, rel, e)]) from None
     except yaml.YAMLError as e:
         raise ContentError([Problem(SourcePos(rel, 1), "", f"YAML error: {e}")]) from None
+
+
+# what PyYAML's pure-Python reader refuses (control characters …): such a file never takes the fast path
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+
+
+def _compose_doc(loader, text: str, rel: str) -> YamlDoc:
+    """Compose, check the alias budget, construct, and record every value's and key's position."""
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_alias_budget(loader, node)
+        data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     positions: dict[tuple, SourcePos] = {}
     key_positions: dict[tuple, SourcePos] = {}
     duplicates: list[Problem] = []
     if node is not None:
-        _walk(node, (), rel, positions, key_positions, duplicates)
+        _walk(node, (), rel, text, positions, key_positions, duplicates)
     else:
         positions[()] = SourcePos(rel, 1, 1)
     if duplicates:
@@ -451,23 +494,20 @@ def _mark(rel: str, mark) -> SourcePos:
     return SourcePos(rel, mark.line + 1, mark.column + 1)
 
 
-def _block_scalar_pos(rel: str, mark) -> SourcePos:
+def _block_scalar_pos(rel: str, text: str, mark) -> SourcePos:
     """The first character of a | or > scalar's text (the line below its indicator)."""
-    buffer = getattr(mark, "buffer", None)
-    if not buffer:
-        return SourcePos(rel, mark.line + 2, 1)
-    lines = buffer[mark.pointer:].rstrip("\0").split("\n")[1:]
+    lines = text[mark.index:].split("\n")[1:]
     for offset, line in enumerate(lines):
         if line.strip():
             return SourcePos(rel, mark.line + 2 + offset, len(line) - len(line.lstrip(" ")) + 1)
     return SourcePos(rel, mark.line + 2, 1)
 
 
-def _walk(node, path, rel, positions, key_positions, duplicates) -> None:
+def _walk(node, path, rel, text, positions, key_positions, duplicates) -> None:
     # Block scalars (| and >) start on the line after their indicator.
     start = node.start_mark
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        positions[path] = _block_scalar_pos(rel, start)
+        positions[path] = _block_scalar_pos(rel, text, start)
     else:
         positions[path] = _mark(rel, start)
     if isinstance(node, yaml.MappingNode):
@@ -480,10 +520,10 @@ def _walk(node, path, rel, positions, key_positions, duplicates) -> None:
                                           f"duplicate key (first defined on line {seen[key].line})"))
             seen[key] = _mark(rel, key_node.start_mark)
             key_positions[kpath] = seen[key]
-            _walk(value_node, kpath, rel, positions, key_positions, duplicates)
+            _walk(value_node, kpath, rel, text, positions, key_positions, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, path + (i,), rel, positions, key_positions, duplicates)
+            _walk(item, path + (i,), rel, text, positions, key_positions, duplicates)
 
 
 def _dotted(path: tuple) -> str:

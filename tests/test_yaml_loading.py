@@ -1,0 +1,93 @@
+"""The YAML loader's fast path (libyaml's parser) reads every file exactly as the pure-Python
+loader does: the same data, the same value and key positions, the same errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import pipeline.load as load
+from pipeline.model import ContentError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(load._FastLoader is None, reason="PyYAML without libyaml: one loader only")
+
+TRICKY = {
+    "anchors-and-merge.yaml": "base: &b {unit: 亿元, decimals: 1}\nfields:\n  value:\n    <<: *b\n    decimals: 2\n"
+                              "list: [*b, *b]\n",
+    "block-scalars.yaml": "a: |\n  第一行\n\n  第三行\nb: >-\n\n\n    折叠的\n    文本\nc: |+\n  保留\n\n",
+    "quoted-multiline.yaml": 'a: "一行\n  二行 \\u4e2d"\nb: \'it\'\'s\n\n  ok\'\n',
+    "scalars.yaml": "n: [010, 0x1F, 1_000, 1e3, .5, -.inf, .nan, yes, No, ~, null, 2008-06-30, '2008', !!str 12]\n",
+    "keys.yaml": "? [a, b]\n: complex\n1: one\n3.5: x\n",
+    "nesting.yaml": "a:\n- - - [1, {b: [2, {c: 3}]}]\n",
+    "documents.yaml": "---\na: 1\n...\n",
+    "empty.yaml": "",
+    "comments-only.yaml": "# nothing\n",
+    "crlf.yaml": "a: 1\r\nb: |\r\n  x\r\n  y\r\n",
+    "duplicate-key.yaml": "a: 1\nb: 2\na: 3\n",
+    "tab.yaml": "a:\n\tb: 1\n",
+    "unclosed-quote.yaml": 'a: "open\nb: 2\nc: "x"\n',
+    "bad-indent.yaml": "a: 1\n b: 2\n",
+    "two-documents.yaml": "a: 1\n---\nb: 2\n",
+    "unknown-alias.yaml": "a: *nope\n",
+    "alias-bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                       "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e]\n",
+    "too-deep.yaml": "a: " + "[" * 60 + "]" * 60 + "\n",
+    "python-tag.yaml": "a: !!python/object:os.system ls\n",
+    "control-character.yaml": "a: b\x07c\n",
+    "bom-in-text.yaml": "a: \ufeffb\n",
+}
+
+
+def _read(root: Path, rel: str, fast: bool, monkeypatch):
+    monkeypatch.setattr(load, "_FastLoader", load._FastLoader if fast else None)
+    try:
+        doc = load._load_yaml(root, rel)
+        return doc.data, doc.positions, doc.key_positions
+    except ContentError as e:
+        return [str(p) for p in e.problems]
+
+
+def _both(root: Path, rel: str) -> tuple:
+    with pytest.MonkeyPatch.context() as mp:
+        fast = _read(root, rel, True, mp)
+    with pytest.MonkeyPatch.context() as mp:
+        pure = _read(root, rel, False, mp)
+    return fast, pure
+
+
+def _repository_yaml() -> list[str]:
+    return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.y*ml")
+                  if not {".git", "output"} & set(p.relative_to(ROOT).parts))
+
+
+def test_every_yaml_file_of_the_repository_loads_the_same_both_ways():
+    files = _repository_yaml()
+    assert len(files) > 20 and "editions/2008.yaml" in files
+    different = [rel for rel in files if (lambda r: r[0] != r[1])(_both(ROOT, rel))]
+    assert different == []
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_tricky_yaml_loads_or_fails_the_same_both_ways(name, tmp_path):
+    (tmp_path / name).write_text(TRICKY[name], encoding="utf-8", newline="")
+    fast, pure = _both(tmp_path, name)
+    assert fast == pure
+
+
+def test_the_fast_path_is_the_one_taken_for_a_clean_file(tmp_path, monkeypatch):
+    made = []
+    real = load._FastLoader
+
+    class Counting(real):
+        def __init__(self, stream):
+            made.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(load, "_FastLoader", Counting)
+    (tmp_path / "a.yaml").write_text("a: |\n  文本\nb: [1, 2]\n", encoding="utf-8")
+    doc = load._load_yaml(tmp_path, "a.yaml")
+    assert made and doc.data == {"a": "文本\n", "b": [1, 2]}
+    assert str(doc.pos(("a",))) == "a.yaml:2:3" and str(doc.pos(("b", 1))) == "a.yaml:3:8"
