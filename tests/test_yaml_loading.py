@@ -91,3 +91,48 @@ def test_the_fast_path_is_the_one_taken_for_a_clean_file(tmp_path, monkeypatch):
     doc = load._load_yaml(tmp_path, "a.yaml")
     assert made and doc.data == {"a": "文本\n", "b": [1, 2]}
     assert str(doc.pos(("a",))) == "a.yaml:2:3" and str(doc.pos(("b", 1))) == "a.yaml:3:8"
+
+
+# ---------------------------------------------------------------- texts without template syntax
+
+PLAIN_TEXTS = [
+    "",
+    "\n",
+    "一段没有数据的文字。",
+    "末尾一个换行\n",
+    "末尾两个换行\n\n",
+    "Windows 换行\r\n第二行\r\n",
+    "旧 Mac 换行\r第二行\r",
+    "混合\r\n\n\r换行\n",
+    "  前后的空格  \n",
+    "大括号 { 与 } 不是模板，%} 和 }} 也不是；{ {",
+    "x" * 100_001,
+]
+
+
+@pytest.mark.parametrize("source", PLAIN_TEXTS, ids=range(len(PLAIN_TEXTS)))
+def test_a_text_without_template_syntax_renders_as_jinja_would(source):
+    from pipeline.resolve.templates import BudgetError, _Data, _from_string, is_plain_text, make_environment
+
+    class NoTables:
+        tables: dict = {}
+        periods: dict = {}
+
+    env = make_environment(_Data(NoTables(), 1))
+    assert is_plain_text(source)
+
+    def outcome(render):
+        try:
+            return render()
+        except BudgetError as e:
+            return f"BudgetError: {e}"
+
+    compiled = outcome(lambda: env.render_text(_from_string(env, source), {}))
+    assert outcome(lambda: env.render_plain(source)) == compiled
+
+
+@pytest.mark.parametrize("source", ["{{ 1 }}", "{% if true %}x{% endif %}", "{# note #}", "a {{"])
+def test_template_syntax_is_never_taken_for_plain_text(source):
+    from pipeline.resolve.templates import is_plain_text
+
+    assert not is_plain_text(source)

@@ -54,6 +54,7 @@ from .templates import (
     _our_types,
     _quoted_name,
     BudgetError,
+    is_plain_text,
     make_environment,
 )
 
@@ -88,6 +89,8 @@ class _Resolver:
         if self.trace is not None:
             source = self.trace.start(doc.path, path, source)
         try:
+            if self.trace is None and is_plain_text(source):
+                return self.env.render_plain(source)
             template = _from_string(self.env, source)
             return self.env.render_text(template, self.context)
         except BudgetError as e:

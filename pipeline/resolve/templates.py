@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.lexer import newline_re
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SandboxedFormatter
 
 from ..model import DataTable, Project
@@ -502,6 +503,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         _check_replace(str(value), str(old), str(new))
         return jinja2.filters.do_replace(eval_ctx, value, old, new, count)
 
+    def render_plain(self, source: str) -> str:
+        """What :meth:`render_text` gives for a source without template syntax (see
+        :func:`is_plain_text`), without compiling it: the text with every line break made a line feed
+        and one final line break dropped, as Jinja2's lexer does (keep_trailing_newline=False)."""
+        lines = newline_re.split(source)[::2]
+        if lines[-1] == "":
+            del lines[-1]
+        text = "\n".join(lines)
+        if len(text) > MAX_TEXT:
+            raise BudgetError(f"the block renders to more than {MAX_TEXT:,} characters")
+        return text
+
     def render_text(self, template: jinja2.Template, context: dict) -> str:
         """Render with a fresh budget, stopping as soon as the text passes MAX_TEXT."""
         self.new_budget()
@@ -512,6 +525,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 raise BudgetError(f"the block renders to more than {MAX_TEXT:,} characters")
             out.append(chunk)
         return "".join(out)
+
+
+def is_plain_text(source: str) -> bool:
+    """No {{ … }}, {% … %} or {# … #} (the environment's delimiters): Jinja2 would print the text
+    as it is, so it need not be compiled (most paragraphs hold no data)."""
+    return "{{" not in source and "{%" not in source and "{#" not in source
 
 
 def _check_replace(text: str, old: str, new: str) -> None:
