@@ -22,6 +22,7 @@ from . import __version__
 from .cachestore import CacheStore, cache_secret
 from .files import _write, explain, read_input
 from .model import BuildResult, ContentError, Project, UsageError
+from .versions import installed_version
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,8 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
 
 @lru_cache(maxsize=None)
 def tool_versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    parts = [f"whitepaper {__version__}"]
-    for name in _OUTPUT_LIBRARIES:
-        try:
-            parts.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            parts.append(f"{name} -")
-    return ", ".join(parts)
+    return ", ".join([f"whitepaper {__version__}"] +
+                     [f"{name} {installed_version(name) or '-'}" for name in _OUTPUT_LIBRARIES])
 
 
 def input_files(project: Project) -> list[Path]:

@@ -38,9 +38,9 @@ def cache_key(spec: ChartSpec, font_stamp: str, library_version: str) -> str:
 
 def _matplotlib_version() -> str:
     # Read the installed version without importing matplotlib (a warm build must not pay for it).
-    from importlib.metadata import version
+    from ..versions import installed_version
 
-    return version("matplotlib")
+    return installed_version("matplotlib") or "-"
 
 
 def font_stamp(font_paths: list[Path]) -> str:
