@@ -7,10 +7,10 @@ one run reports every mistake at once.
 from __future__ import annotations
 
 import difflib
+import numbers
 import re
+from functools import lru_cache
 from typing import Iterable
-
-import jsonschema
 
 from .cities import city_declaration_problems, city_tables
 from .files import read_input
@@ -27,7 +27,12 @@ _FRICTIONLESS_NAMES = {"tables": "resources", "file": "path", "key": "schema.pri
 SAFE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 SAFE_ID_RULE = "lower-case letters a-z, digits, '-' and '_', starting with a letter or digit, at most 64"
 
-_validators = {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES, THEME)}
+
+@lru_cache(maxsize=None)
+def _validator(schema_id: int):
+    import jsonschema   # ~45 ms to import: only for a document the quick check below does not pass
+
+    return {id(s): jsonschema.Draft202012Validator(s) for s in (CHAPTER, EDITION, TABLES, THEME)}[schema_id]
 
 
 def validate_project(project: Project) -> list[Problem]:
@@ -99,7 +104,12 @@ def file_name_id_problems(project: Project) -> list[Problem]:
 
 
 def schema_problems(doc: YamlDoc, schema: dict) -> list[Problem]:
-    validator = _validators[id(schema)]
+    try:
+        if is_valid(doc.data, schema):
+            return []
+    except _Unsure:
+        pass
+    validator = _validator(id(schema))   # it finds and words every problem
     problems = []
     for error in validator.iter_errors(doc.data):
         problems.extend(_explain(doc, error, schema))
@@ -107,7 +117,116 @@ def schema_problems(doc: YamlDoc, schema: dict) -> list[Problem]:
     return sorted(set(problems))
 
 
-def _explain(doc: YamlDoc, error: jsonschema.ValidationError, schema: dict) -> Iterable[Problem]:
+# ---------------------------------------------------------------- the quick check
+#
+# Most documents are valid, and proving that needs only the few keywords our schemas use, with
+# jsonschema's own meaning (Draft 2020-12: its type checks, re.search for patterns, equality
+# that never takes True for 1).  Whatever the check is not sure of raises _Unsure, and
+# jsonschema decides; any document not proved valid is validated, and its problems worded, by
+# jsonschema.  tests/test_fast_paths.py holds the two to the same verdicts.
+
+
+class _Unsure(Exception):
+    """A keyword or value the quick check does not decide."""
+
+
+def _is_type(instance, name: str) -> bool:
+    if name == "string":
+        return isinstance(instance, str)
+    if name == "object":
+        return isinstance(instance, dict)
+    if name == "array":
+        return isinstance(instance, list)
+    if name == "boolean":
+        return isinstance(instance, bool)
+    if name == "null":
+        return instance is None
+    if isinstance(instance, bool):
+        return False
+    if name == "integer":
+        return isinstance(instance, int) or isinstance(instance, float) and instance.is_integer()
+    if name == "number":
+        return isinstance(instance, numbers.Number)
+    raise _Unsure(name)
+
+
+def _enum(instance, values, schema) -> bool:
+    if isinstance(instance, str):
+        return any(isinstance(v, str) and v == instance for v in values)
+    if instance is None:
+        return any(v is None for v in values)
+    raise _Unsure("enum")
+
+
+def _additional(instance, allowed, schema) -> bool:
+    if not isinstance(instance, dict):
+        return True
+    if "patternProperties" in schema:
+        raise _Unsure("patternProperties")
+    declared = schema.get("properties", {})
+    extras = [key for key in instance if key not in declared]
+    if isinstance(allowed, dict):
+        return all(is_valid(instance[key], allowed) for key in extras)
+    return bool(allowed) or not extras
+
+
+def _items(instance, each, schema) -> bool:
+    if not isinstance(instance, list):
+        return True
+    if "prefixItems" in schema:
+        raise _Unsure("prefixItems")
+    return all(is_valid(item, each) for item in instance)
+
+
+def _unique(instance, unique, schema) -> bool:
+    if not unique or not isinstance(instance, list):
+        return True
+    if not all(isinstance(item, str) for item in instance):
+        raise _Unsure("uniqueItems")
+    return len(set(instance)) == len(instance)
+
+
+_KEYWORDS = {
+    "type": lambda i, v, s: any(_is_type(i, t) for t in ([v] if isinstance(v, str) else v)),
+    "enum": _enum,
+    "properties": lambda i, v, s: not isinstance(i, dict) or all(is_valid(i[k], sub) for k, sub in v.items() if k in i),
+    "additionalProperties": _additional,
+    "required": lambda i, v, s: not isinstance(i, dict) or all(k in i for k in v),
+    "items": _items,
+    "minItems": lambda i, v, s: not isinstance(i, list) or len(i) >= v,
+    "maxItems": lambda i, v, s: not isinstance(i, list) or len(i) <= v,
+    "uniqueItems": _unique,
+    "minLength": lambda i, v, s: not isinstance(i, str) or len(i) >= v,
+    "pattern": lambda i, v, s: not isinstance(i, str) or re.search(v, i) is not None,
+    "minimum": lambda i, v, s: not _is_type(i, "number") or not i < v,
+    "maximum": lambda i, v, s: not _is_type(i, "number") or not i > v,
+    "minProperties": lambda i, v, s: not isinstance(i, dict) or len(i) >= v,
+    "maxProperties": lambda i, v, s: not isinstance(i, dict) or len(i) <= v,
+    "propertyNames": lambda i, v, s: not isinstance(i, dict) or all(is_valid(k, v) for k in i),
+    "anyOf": lambda i, v, s: any(is_valid(i, sub) for sub in v),
+    "oneOf": lambda i, v, s: sum(is_valid(i, sub) for sub in v) == 1,
+}
+_ANNOTATIONS = {"$schema", "$comment", "title", "description", "default", "examples"}
+
+
+def is_valid(instance, schema) -> bool:
+    """Whether jsonschema's Draft 2020-12 validator finds ``instance`` valid; raises _Unsure for what
+    this check does not know (a keyword, a kind of value)."""
+    if schema is True or schema is False:
+        return schema
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        check = _KEYWORDS.get(keyword)
+        if check is None:
+            raise _Unsure(keyword)
+        if not check(instance, value, schema):
+            return False
+    return True
+
+
+def _explain(doc: YamlDoc, error, schema: dict) -> Iterable[Problem]:
+    """One jsonschema ValidationError as located problems."""
     path = tuple(error.absolute_path)
     key = dotted(path) or "(top level)"
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):

@@ -1,5 +1,10 @@
-"""The YAML loader's fast path (libyaml's parser) reads every file exactly as the pure-Python
-loader does: the same data, the same value and key positions, the same errors."""
+"""The front of the pipeline's shortcuts give exactly what the long way gives.
+
+- YAML: libyaml's parser reads every file as the pure-Python loader does (the same data, value
+  and key positions, errors);
+- templates: a text without template syntax renders as Jinja2 would render it;
+- validation: the quick schema check agrees with jsonschema on every document it decides.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +16,7 @@ from pipeline.model import ContentError
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(load._FastLoader is None, reason="PyYAML without libyaml: one loader only")
+needs_libyaml = pytest.mark.skipif(load._FastLoader is None, reason="PyYAML without libyaml: one loader only")
 
 TRICKY = {
     "anchors-and-merge.yaml": "base: &b {unit: 亿元, decimals: 1}\nfields:\n  value:\n    <<: *b\n    decimals: 2\n"
@@ -63,6 +68,7 @@ def _repository_yaml() -> list[str]:
                   if not {".git", "output"} & set(p.relative_to(ROOT).parts))
 
 
+@needs_libyaml
 def test_every_yaml_file_of_the_repository_loads_the_same_both_ways():
     files = _repository_yaml()
     assert len(files) > 20 and "editions/2008.yaml" in files
@@ -70,6 +76,7 @@ def test_every_yaml_file_of_the_repository_loads_the_same_both_ways():
     assert different == []
 
 
+@needs_libyaml
 @pytest.mark.parametrize("name", sorted(TRICKY))
 def test_tricky_yaml_loads_or_fails_the_same_both_ways(name, tmp_path):
     (tmp_path / name).write_text(TRICKY[name], encoding="utf-8", newline="")
@@ -77,6 +84,7 @@ def test_tricky_yaml_loads_or_fails_the_same_both_ways(name, tmp_path):
     assert fast == pure
 
 
+@needs_libyaml
 def test_the_fast_path_is_the_one_taken_for_a_clean_file(tmp_path, monkeypatch):
     made = []
     real = load._FastLoader
@@ -136,3 +144,88 @@ def test_template_syntax_is_never_taken_for_plain_text(source):
     from pipeline.resolve.templates import is_plain_text
 
     assert not is_plain_text(source)
+
+
+# ---------------------------------------------------------------- the quick schema check
+
+def _documents() -> list[tuple[str, object, dict]]:
+    """(name, data, schema) of every edition, data dictionary, chapter and theme we have."""
+    from pipeline.schema import CHAPTER, EDITION, TABLES, THEME
+    from test_theme import THEME as THEME_TEXT
+
+    docs = []
+    for root in (ROOT, ROOT / "tests" / "fixtures" / "bulletin"):
+        for path in sorted((root / "chapters").glob("*.yaml")) + sorted((root / "editions").glob("*.yaml")):
+            data = load._load_yaml(root, path.relative_to(root).as_posix()).data
+            schema = EDITION if "year" in data and "chapters" in data else CHAPTER
+            docs.append((path.relative_to(ROOT).as_posix(), data, schema))
+        docs.append((f"{root.name}/data/tables.yaml", load._load_yaml(root, "data/tables.yaml").data, TABLES))
+    import yaml
+
+    docs.append(("theme", yaml.safe_load(THEME_TEXT), THEME))
+    return docs
+
+
+def _mutations(data, rng, count: int):
+    """``count`` copies of ``data``, each with one value replaced, one key dropped or one key added."""
+    import copy
+    import datetime
+    from decimal import Decimal
+
+    values = [None, True, False, 0, 1, -3, 2.0, 1.5, float("nan"), Decimal("2.5"), "", "x", "2008", "bar",
+              "sans", "#1f4e79", [], ["a", "a"], [1], {}, {"k": 1}, datetime.date(2008, 6, 30)]
+    paths = []
+
+    def walk(node, path):
+        paths.append(path)
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, path + (k,))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, path + (i,))
+
+    walk(data, ())
+    for _ in range(count):
+        doc = copy.deepcopy(data)
+        path = rng.choice(paths)
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        action = rng.random()
+        if not path:
+            doc = rng.choice(values)
+        elif action < 0.7:
+            parent[path[-1]] = copy.deepcopy(rng.choice(values))
+        elif action < 0.85 and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[rng.choice(["extra", "titel", 3])] = rng.choice(values)
+        else:
+            parent.append(copy.deepcopy(parent[path[-1]]))
+        yield doc
+
+
+def test_the_quick_schema_check_agrees_with_jsonschema():
+    import random
+
+    import jsonschema
+
+    from pipeline.validate import _Unsure, is_valid
+
+    rng = random.Random(11)
+    decided = {True: 0, False: 0}
+    disagree = []
+    for name, data, schema in _documents():
+        validator = jsonschema.Draft202012Validator(schema)
+        assert is_valid(data, schema) and validator.is_valid(data), name
+        for doc in _mutations(data, rng, 120):
+            try:
+                quick = is_valid(doc, schema)
+            except _Unsure:
+                continue
+            decided[quick] += 1
+            if quick != validator.is_valid(doc):
+                disagree.append((name, doc))
+    assert disagree == []
+    assert decided[True] > 100 and decided[False] > 500, decided   # both verdicts exercised
