@@ -229,3 +229,28 @@ def test_the_quick_schema_check_agrees_with_jsonschema():
                 disagree.append((name, doc))
     assert disagree == []
     assert decided[True] > 100 and decided[False] > 500, decided   # both verdicts exercised
+
+
+@pytest.mark.parametrize("schema, instance", [
+    ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 1),
+    ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, 1),
+    ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, None),
+    ({"anyOf": [{"type": "integer"}, {"type": "string"}]}, 2.0),
+    ({"type": "integer"}, True),
+    ({"type": "number"}, __import__("decimal").Decimal("1.5")),
+    ({"enum": ["a", None]}, None),
+    ({"enum": [1, "2"]}, "1"),
+    ({"uniqueItems": True}, ["a", "b", "a"]),
+    ({"pattern": "^a"}, "ba"),
+    ({"pattern": "a"}, "ba"),
+    ({"minimum": 1}, float("nan")),
+    ({"propertyNames": {"pattern": "^[a-z]+$"}}, {"ab": 1, "Cd": 2}),
+    ({"additionalProperties": {"type": "string"}, "properties": {"a": {}}}, {"a": 1, "b": 2}),
+    ({"items": {"type": "string"}, "minItems": 1}, []),
+])
+def test_the_quick_check_means_what_jsonschema_means(schema, instance):
+    import jsonschema
+
+    from pipeline.validate import is_valid
+
+    assert is_valid(instance, schema) == jsonschema.Draft202012Validator(schema).is_valid(instance)
