@@ -496,10 +496,13 @@ def _mark(rel: str, mark) -> SourcePos:
 
 def _block_scalar_pos(rel: str, text: str, mark) -> SourcePos:
     """The first character of a | or > scalar's text (the line below its indicator)."""
-    lines = text[mark.index:].split("\n")[1:]
-    for offset, line in enumerate(lines):
+    start, offset = text.find("\n", mark.index), 0
+    while start != -1:   # line by line from the indicator's, without copying the rest of the file
+        end = text.find("\n", start + 1)
+        line = text[start + 1:] if end == -1 else text[start + 1:end]
         if line.strip():
             return SourcePos(rel, mark.line + 2 + offset, len(line) - len(line.lstrip(" ")) + 1)
+        start, offset = end, offset + 1
     return SourcePos(rel, mark.line + 2, 1)
 
 
