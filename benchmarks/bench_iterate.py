@@ -36,8 +36,9 @@ def command() -> list[str]:
 
 
 def copy_tree_project(tree: Path, dest: Path) -> Path:
-    for name in ("chapters", "data"):
-        shutil.copytree(tree / name, dest / name)
+    for name in ("chapters", "data", "editions"):
+        if (tree / name).is_dir():   # a project of several editions keeps its edition files there
+            shutil.copytree(tree / name, dest / name)
     (dest / "fonts").symlink_to(tree / "fonts")
     return dest
 
