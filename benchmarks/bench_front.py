@@ -43,7 +43,7 @@ from pathlib import Path
 options = b.Options(project=Path("."))
 root, cache = Path(".").resolve(), b.cache_dir(options)
 b.freshness.up_to_date(root, cache, None, None, None); lap("up-to-date check")
-project = b.load_project(options.project, cache / "tables", None); lap("load_project")
+project = b.load_project(options.project); lap("load_project")
 assert not b.validate_project(project); lap("validate_project")
 ed = project.edition.data
 document = b.resolve_document(project, b.document_epoch(ed["year"], ed.get("month"))); lap("resolve_document")

@@ -122,7 +122,7 @@ PLAIN_TEXTS = [
 def test_a_text_without_template_syntax_renders_as_jinja_would(source):
     from pipeline.resolve.templates import BudgetError, _Data, _from_string, is_plain_text, make_environment
 
-    env = make_environment(_Data(load.load_project(ROOT, None, None), 1))
+    env = make_environment(_Data(load.load_project(ROOT), 1))
     assert is_plain_text(source)
 
     def outcome(render):
