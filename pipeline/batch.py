@@ -9,19 +9,27 @@ under spawn), so every city is built from exactly what was checked even if a
 file changes meanwhile; the initializer also loads the fonts once.  A city
 that fails is reported and the others go on.  The manifest is written once,
 here, when every city is done.
+
+Stopping (SIGINT/SIGTERM): while the pool runs, the signal is only recorded
+(:func:`pipeline.stopping.recorded`) and the batch, which looks at the record
+while it waits, stops every worker itself and then raises the stop; a worker
+stopped removes its temp file and exits at once; workers die with the batch
+even when it is killed (:func:`pipeline.stopping.die_with_parent`).
 """
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable
 
-from . import manifest
+from . import manifest, stopping
+from .stopping import die_with_parent
 from .build import (CityBuilder, Options, cache_dir, check, check_writable, checked_output_dir, city_pdf,
                     default_target, edition_parts, output_dir)
 from .cities import city_profiles, find_city, shard as shard_of
@@ -94,61 +102,80 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
 
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
     preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
-                               initargs=(options, project))
-    stopped = False
-    try:
+    with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
+                                   initargs=(options, project, os.getpid()))
         try:
             futures = {}
-            for city in ids:
+            for city in ids:   # the workers are forked during the first submit
+                if stopping.received() is not None:
+                    break
                 try:
                     futures[pool.submit(_run_city, city)] = city
                 except BrokenProcessPool as e:   # a worker died before all cities were handed out
                     done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
-            for future in as_completed(futures):
-                city = futures[future]
-                try:
-                    done(future.result())
-                except Exception as e:  # the worker process died (killed, out of memory)
-                    done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
-        except KeyboardInterrupt:
-            # stop now: without this the pool would finish every queued city before shutting down
-            workers = list((getattr(pool, "_processes", None) or {}).values())   # shutdown forgets them
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers:
-                process.terminate()   # SIGTERM: the worker discards its temp file and exits (_stop_worker)
-            for process in workers:   # a bounded wait: a worker stuck in C code must not hold the stop up
-                process.join(5)
-                if process.is_alive():
-                    process.kill()
-            stopped = True
+            pending = set(futures)
+            while pending and stopping.received() is None:
+                finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: ids.index(futures[f])):
+                    city = futures[future]
+                    try:
+                        done(future.result())
+                    except Exception as e:  # the worker process died (killed, out of memory)
+                        done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
+        except BaseException:
+            _stop_pool(pool)
             raise
-    finally:
-        if not stopped:   # after a stop, waiting for the pool's manager thread could hang: don't
+        if stopping.received() is not None:
+            _stop_pool(pool)   # the pool's own shutdown would finish every queued city first
+        else:
             pool.shutdown(wait=True)
 
 
-_building = False   # in a worker: whether a city is being built right now
+STOP_POLL_S = 0.1    # how often the batch looks for a recorded stop while it waits for cities
+STOP_GRACE_S = 1.5   # a stopped worker removes its temp file and exits at once; one stuck in C code is killed
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now: SIGTERM (each removes its temp file and exits), SIGKILL for any still
+    there after STOP_GRACE_S.  Never waits for the pool's threads: they may wait for dead workers."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())   # shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in workers:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in workers:
+        if process.is_alive():
+            process.kill()
+            process.join(1)
 
 
 def _stop_worker(signum, frame) -> None:
-    """A worker's SIGINT/SIGTERM: mid-city, unwind (temp files go) then exit; idle, exit at once.
+    """A worker's SIGINT/SIGTERM: remove the temp file of the city being written and exit, at once.
 
-    Exiting quietly here keeps multiprocessing from printing a worker's traceback."""
-    if _building:
-        raise KeyboardInterrupt
+    No unwinding: library code that catches every exception could swallow a
+    KeyboardInterrupt and go on writing.  The PDF is renamed into place only
+    when whole, so the city being built keeps its previous PDF.  Exiting
+    quietly keeps multiprocessing from printing a worker's traceback."""
+    remove_own_temps()
     os._exit(128 + signum)
 
 
-def _init_worker(options: Options, project) -> None:
+def _init_worker(options: Options, project, parent_pid: int) -> None:
     """Pool initializer: the checked project and data, the fonts' coverage and the fonts, once per worker.
 
     A failure here (an unreadable font …) is kept and reported for each city
     this worker is given, rather than breaking the pool with a bare traceback.
     """
     global _builder, _worker_error
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _stop_worker)
+    die_with_parent(parent_pid)   # a batch killed by SIGKILL leaves no worker waiting for work
+    for signum in stopping.STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop_worker)
+    if stopping.received() is not None:   # stopped while being forked (see stopping.recorded)
+        _stop_worker(stopping.received(), None)
     from .charts import draw_inline
 
     draw_inline()   # a chart process of a worker would outlive a stopped batch
@@ -164,19 +191,11 @@ def _init_worker(options: Options, project) -> None:
 
 
 def _run_city(city: str) -> CityOutcome:
-    global _building
     if _builder is None:
         project, why = _worker_error or (None, "not initialised")
         target = city_pdf(project, city) if project is not None else Path(f"{city}.pdf")
         return CityOutcome(city, target, errors=(f"the worker could not start: {why}",))
-    _building = True
-    try:
-        return _build_one(_builder, city)
-    except KeyboardInterrupt:
-        remove_own_temps()
-        os._exit(128 + signal.SIGTERM)
-    finally:
-        _building = False
+    return _build_one(_builder, city)
 
 
 def _build_one(builder: CityBuilder, city: str) -> CityOutcome:

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, stopping
 from .files import check_output_file, explain, remove_own_temps
 from .model import ContentError, UsageError
+from .stopping import Terminated
 
 EXIT_CONTENT = 1
 EXIT_USAGE = 2
@@ -52,14 +53,6 @@ def escape_controls(text: str, keep_newlines: bool = False) -> str:
 
 def _say(text: str, err: bool = True) -> None:
     click.echo(escape_controls(text), err=err)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like SIGINT's KeyboardInterrupt, so cleanup runs the same way."""
-
-
-def _on_sigterm(signum, frame):
-    raise Terminated()
 
 
 def _exit_now(code: int) -> None:
@@ -105,7 +98,15 @@ def _error_net(json_errors: bool = False):
         def run(*args, **kwargs):
             as_json = json_errors and kwargs.get("as_json")
             try:
-                return command(*args, **kwargs)
+                try:
+                    result = command(*args, **kwargs)
+                except (Exception, SystemExit):
+                    if stopping.received() is None:
+                        raise
+                    result = None   # library code caught the stop's exception and raised another: still a stop
+                if stopping.received() is not None:   # ... or swallowed it and went on
+                    stopping.raise_stop(stopping.received())
+                return result
             except ContentError as e:
                 if as_json:
                     _echo_json(False, [], [str(p) for p in e.problems])
@@ -119,7 +120,7 @@ def _error_net(json_errors: bool = False):
                 code = EXIT_USAGE
             except KeyboardInterrupt as e:
                 remove_own_temps()
-                signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+                signum = stopping.received() or (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
                 message = f"stopped by {signal.Signals(signum).name}; no half-written file was left (a PDF being written keeps its previous version)"
                 code = EXIT_SIGNAL + signum
             except Exception as e:
@@ -153,7 +154,7 @@ class _Group(click.Group):
             sys.exit(e.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt) as e:
             remove_own_temps()
-            signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+            signum = stopping.received() or (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
             _say(f"error: stopped by {signal.Signals(signum).name}")
             _exit_now(EXIT_SIGNAL + signum)
         sys.exit(code if isinstance(code, int) else 0)
@@ -442,6 +443,7 @@ def watch(project: Path, output: str | None, city: str | None, edition: str | No
     try:
         watch_project(Options(project=project, output=output, city=city, edition=edition), report)
     except KeyboardInterrupt:   # the way to stop watching (SIGTERM too): not an error
+        stopping.handled()
         remove_own_temps()
         _say("stopped")
 
@@ -463,8 +465,9 @@ def schema(out_dir: Path) -> None:
 
 
 def main() -> None:
-    # SIGTERM (CI cancelling a job, `kill`) is handled like Ctrl-C: temp files are removed, exit 143
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    # SIGTERM (CI cancelling a job, `kill`) is handled like Ctrl-C: temp files are removed, exit 143;
+    # both are recorded too, so a stop whose exception library code swallowed still ends as a stop
+    stopping.handle_stops()
     cli(prog_name="whitepaper")
 
 

@@ -5,6 +5,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import os
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, replace
 from functools import partial
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from ..cachestore import CacheStore, cache_secret
 from ..model import CHART_DRAWING_FORMAT, ChartImage, ChartSpec
+from ..stopping import die_with_parent
 from .draw import _draw, preload
 from .partner import draw_share
 from .recolour import _highlight_barh
@@ -184,7 +186,7 @@ def chart_worker(sans_font: Path, sans_bold_font: Path):
 
         context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
         _worker = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_warm_worker,
-                                      initargs=(sans_font, sans_bold_font))
+                                      initargs=(os.getpid(), sans_font, sans_bold_font))
     return _worker
 
 
@@ -195,24 +197,14 @@ def _forget_worker() -> None:
     _worker = None
 
 
-def _die_with_parent() -> None:
-    """Linux: the chart process is killed when the build that started it dies, even by SIGKILL;
-    an orphan would wait for work for ever (and hold the build's stdout and stderr open)."""
-    import ctypes
-    import os
+def _warm_worker(parent_pid: int, sans_font: Path, sans_bold_font: Path) -> None:
+    """Worker initializer: import matplotlib and register the fonts before the first chart is asked for."""
     import signal
 
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):   # not Linux: the parent's shutdown ends the worker
-        return
-    if os.getppid() == 1:   # the parent died before prctl took effect
-        os._exit(0)
-
-
-def _warm_worker(sans_font: Path, sans_bold_font: Path) -> None:
-    """Worker initializer: import matplotlib and register the fonts before the first chart is asked for."""
-    _die_with_parent()
+    die_with_parent(parent_pid)   # an orphan would wait for work for ever, holding the build's stdout
+    # Ctrl-C reaches the whole process group: the build stops this worker itself (no traceback from here)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     preload(sans_font, sans_bold_font)
 
 

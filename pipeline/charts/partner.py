@@ -46,6 +46,7 @@ class _Partner:
         self.batch = batch
         self.received: dict[int, object] = {}
         self.reader, writer = Pipe(duplex=False)
+        worker = os.getpid()
         try:
             self.pid = os.fork()
         except OSError:   # no process to spare: the worker draws them all
@@ -53,7 +54,7 @@ class _Partner:
             writer.close()
             return
         if self.pid == 0:
-            _partner_main(self.reader, writer, specs, fonts, draw)   # never returns
+            _partner_main(self.reader, writer, specs, fonts, draw, worker)   # never returns
         writer.close()
 
     def result(self, index: int):
@@ -77,14 +78,14 @@ class _Partner:
         self.pid = None
 
 
-def _partner_main(reader, writer, specs: tuple, fonts: tuple, draw: Callable) -> None:
+def _partner_main(reader, writer, specs: tuple, fonts: tuple, draw: Callable, worker: int) -> None:
     try:
         reader.close()
         signal.signal(signal.SIGINT, signal.SIG_DFL)    # a stop ends the partner now, whatever it draws
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        from .cache import _die_with_parent
+        from ..stopping import die_with_parent
 
-        _die_with_parent()
+        die_with_parent(worker)
         for index in range(1, len(specs), 2):
             try:
                 result = draw(specs[index], *fonts)
