@@ -39,17 +39,20 @@ import yaml, pipeline.load; lap("import yaml, pipeline.load")
 import pipeline.validate; lap("import pipeline.validate")
 import jinja2, pipeline.resolve; lap("import jinja2, pipeline.resolve")
 import pipeline.build as b, pipeline.cli; lap("import pipeline.build, pipeline.cli")
+from pipeline.load import load_project
+from pipeline.resolve import resolve_document
+from pipeline.validate import glyph_problems, validate_project
 from pathlib import Path
 options = b.Options(project=Path("."))
 root, cache = Path(".").resolve(), b.cache_dir(options)
 b.freshness.up_to_date(root, cache, None, None, None); lap("up-to-date check")
-project = b.load_project(options.project); lap("load_project")
-assert not b.validate_project(project); lap("validate_project")
+project = load_project(options.project); lap("load_project")
+assert not validate_project(project); lap("validate_project")
 ed = project.edition.data
-document = b.resolve_document(project, b.document_epoch(ed["year"], ed.get("month"))); lap("resolve_document")
+document = resolve_document(project, b.document_epoch(ed["year"], ed.get("month"))); lap("resolve_document")
 import pipeline.typeset; lap("import pipeline.typeset (ReportLab)")
 coverage = pipeline.typeset.font_coverage(project.fonts, cache); lap("font_coverage (fonts from the cache)")
-assert not b.glyph_problems(document, coverage, project.root); lap("glyph_problems")
+assert not glyph_problems(document, coverage, project.root); lap("glyph_problems")
 import pipeline.charts; lap("import pipeline.charts")
 result = b.render_pdf(project, document, b.default_target(project.root, *b.edition_parts(project), "bench.pdf"), options)
 lap("render_pdf (layout, charts from the cache, writing)")
