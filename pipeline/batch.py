@@ -25,13 +25,14 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 from . import manifest, stopping
 from .stopping import die_with_parent
 from .build import (CityBuilder, Options, cache_dir, check, check_writable, checked_output_dir, city_pdf,
-                    default_target, edition_parts, output_dir)
+                    default_target, document_epoch, edition_parts, output_dir)
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
 from .model import CityOutcome, ContentError, UsageError
@@ -97,32 +98,48 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
 
 
 def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
-    from .build import cache_dir
-    from .charts import keep_matplotlib_config_in, preload
+    shared = _shared_charts(options, project, ids[0])
+    if shared:
+        from .charts import preload
 
-    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")
-    preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
+        preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
     with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
                                    initargs=(options, project, os.getpid()))
         try:
+            # the charts every excerpt shows, each drawn once (the workers are forked at the first submit);
+            # a chart that cannot be drawn is reported by each city that shows it
+            drawings = {pool.submit(_draw_chart, spec): spec for spec in shared}
+            drawn = 0
+
+            def counted(future) -> None:
+                nonlocal drawn
+                drawn += future.result() if future.exception() is None else 0
+
+            _wait_each(drawings, counted)
             futures = {}
-            for city in ids:   # the workers are forked during the first submit
+            for city in ids:
                 if stopping.received() is not None:
                     break
                 try:
                     futures[pool.submit(_run_city, city)] = city
                 except BrokenProcessPool as e:   # a worker died before all cities were handed out
                     done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
-            pending = set(futures)
-            while pending and stopping.received() is None:
-                finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: ids.index(futures[f])):
-                    city = futures[future]
-                    try:
-                        done(future.result())
-                    except Exception as e:  # the worker process died (killed, out of memory)
-                        done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
+
+            def finished(future) -> None:
+                city = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as e:  # the worker process died (killed, out of memory)
+                    outcome = CityOutcome(city, city_pdf(project, city), errors=(_describe(e),))
+                if city == ids[0] and outcome.ok and drawn:   # drawn for it first, then found by all the others
+                    result = outcome.result
+                    outcome = replace(outcome, result=replace(
+                        result, charts_rendered=result.charts_rendered + drawn,
+                        charts_cached=max(0, result.charts_cached - drawn)))
+                done(outcome)
+
+            _wait_each(futures, finished, order=ids)
         except BaseException:
             _stop_pool(pool)
             raise
@@ -130,6 +147,45 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
             _stop_pool(pool)   # the pool's own shutdown would finish every queued city first
         else:
             pool.shutdown(wait=True)
+
+
+def _wait_each(futures: dict, each, order: list | None = None) -> None:
+    """Call ``each`` on every future as it finishes (those finishing together in ``order`` of their
+    values), until all have or a stop is received (looked at every STOP_POLL_S)."""
+    pending = set(futures)
+    while pending and stopping.received() is None:
+        finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+        key = (lambda f: order.index(futures[f])) if order is not None else (lambda f: 0)
+        for future in sorted(finished, key=key):
+            each(future)
+
+
+def _shared_charts(options: Options, project, city: str) -> list:
+    """The charts not yet in the cache that ``city``'s excerpt shows (the common charts, and the
+    common chart its highlighted copy is recoloured from): every excerpt shows them."""
+    from .charts import charts_to_draw, keep_matplotlib_config_in
+    from .resolve import resolve_document
+
+    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
+    ed = project.edition.data
+    try:
+        document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city))
+    except Exception:   # a city's own mistake: its build reports it, and the others go on
+        return []
+    return charts_to_draw([f.chart for f in document.figures()], project.fonts["sans"], project.fonts["sans-bold"],
+                          cache_dir(options) / "charts")
+
+
+def _draw_chart(spec) -> int:
+    """In a worker: draw one shared chart into the cache; how many were drawn (0: found there meanwhile)."""
+    from .charts import render_charts
+
+    project = _builder.project if _builder is not None else None
+    if project is None:
+        return 0   # the worker could not start: each city says why
+    _, drawn = render_charts([spec], project.fonts["sans"], project.fonts["sans-bold"],
+                             cache_dir(_builder.options) / "charts")
+    return drawn
 
 
 STOP_POLL_S = 0.1    # how often the batch looks for a recorded stop while it waits for cities

@@ -79,6 +79,29 @@ def start_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, 
     return ChartBatch(specs, sans_font, sans_bold_font, Path(cache_dir), parallel)
 
 
+def charts_to_draw(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path) -> list[ChartSpec]:
+    """The charts ``specs`` still need drawn (not in the cache), each once; for a city's highlighted
+    copy, the common chart it is recoloured from.  A batch draws these once, spread over its workers,
+    before its cities (each worker would otherwise draw every one of them itself)."""
+    store = CacheStore(Path(cache_dir), cache_secret(Path(cache_dir).parent))
+    stamp, version = font_stamp([sans_font, sans_bold_font]), _matplotlib_version()
+
+    def cached(spec: ChartSpec) -> bool:
+        data = store.get(f"{cache_key(spec, stamp, version)}.json")
+        return data is not None and _whole_drawing(data)
+
+    wanted: dict[str, ChartSpec] = {}
+    for spec in specs:
+        if spec.kind == "barh" and spec.highlight:
+            if cached(spec):
+                continue
+            spec = replace(spec, highlight=())
+        name = cache_key(spec, stamp, version)
+        if name not in wanted and not cached(spec):
+            wanted[name] = spec
+    return list(wanted.values())
+
+
 class ChartBatch:
     def __init__(self, specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path,
                  parallel: bool):
