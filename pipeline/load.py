@@ -8,6 +8,7 @@ file and line.  Structural checks live in ``validate``.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import logging
 from decimal import Decimal, InvalidOperation
@@ -143,23 +144,43 @@ def load_project(root: Path, edition: str | int | None = None) -> Project:
         if theme_doc is not None:
             theme = _theme(theme_doc, problems)
 
+    if tables_doc is not None:
+        problems += _periods_declaration_problems(tables_doc, tables)
     if problems:
         raise ContentError(problems)
     return Project(root=root, edition=edition, chapters=tuple(chapters), tables_doc=tables_doc,
-                   tables=tables, rules=tuple(rules), fonts=fonts, periods=_periods(edition, tables),
+                   tables=tables, rules=tuple(rules), fonts=fonts, periods=_periods(edition, tables, tables_doc),
                    edition_key=edition_key, theme=theme)
 
 
-def _periods(edition: YamlDoc | None, tables: dict[str, DataTable]) -> dict[str, int]:
+def _periods(edition: YamlDoc | None, tables: dict[str, DataTable], tables_doc: YamlDoc | None) -> dict[str, int]:
     """The edition's named periods: its ``periods`` mapping; a single-edition project may keep them in
-    data/periods.csv (name, year) instead."""
+    a table instead (name, year), the one data/tables.yaml names as ``periods:``."""
     declared = edition.data.get("periods") if edition is not None and isinstance(edition.data, dict) else None
     if isinstance(declared, dict):
         return {str(k): v for k, v in declared.items() if isinstance(v, int) and not isinstance(v, bool)}
-    table = tables.get("periods")
+    name = tables_doc.data.get("periods") if tables_doc is not None and isinstance(tables_doc.data, dict) else None
+    table = tables.get(name) if isinstance(name, str) else None
     if table is None or not {"name", "year"} <= set(table.columns):
         return {}
     return {str(r["name"]): r["year"] for r in table.rows if isinstance(r.get("year"), int)}
+
+
+def _periods_declaration_problems(doc: YamlDoc, tables: dict[str, DataTable]) -> list[Problem]:
+    """data/tables.yaml's ``periods:`` must name a loaded table with the fields name and year."""
+    name = doc.data.get("periods") if isinstance(doc.data, dict) else None
+    if not isinstance(name, str):
+        return []   # absent (periods come from the edition file), or a wrong type the schema reports
+    if name not in tables:
+        close = difflib.get_close_matches(name, list(tables), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return [Problem(doc.pos(("periods",)), "periods", f"no resource named '{name}' in data/tables.yaml{hint}")]
+    missing = [f for f in ("name", "year") if f not in tables[name].columns]
+    if missing:
+        return [Problem(doc.pos(("periods",)), "periods",
+                        f"resource '{name}' has no field{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(repr(f) for f in missing)}; as periods it needs the fields name and year")]
+    return []
 
 
 PAGE_SIZES_MM = {"A4": (210, 297), "16开": (185, 260)}

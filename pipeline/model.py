@@ -147,7 +147,7 @@ class Project:
     tables: dict[str, DataTable]
     rules: tuple[Rule, ...]
     fonts: dict[str, Path]
-    # the edition's named periods (base → 2007 …): its file's ``periods``, else data/periods.csv
+    # the edition's named periods (base → 2007 …): its file's ``periods``, else the table data/tables.yaml names as ``periods:``
     periods: dict[str, int] = field(default_factory=dict)
     # "" for a single-edition project (chapters/edition.yaml); else the edition's year, which
     # names its output folder (output/2009/…)

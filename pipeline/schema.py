@@ -222,7 +222,7 @@ EDITION = {
                     "description": "The edition's named periods, name → year (base: 2007, forecast: 2010). "
                                    "Chapters select data by name (where: {year: base}, q('market', year='base'), "
                                    "year: base..forecast for every year between) and print {{ base_year }}; "
-                                   "without it, data/periods.csv (name, year) is read."},
+                                   "without it, the table data/tables.yaml names as periods: (name, year) is read."},
         "month": {"type": ["integer", "null"], "minimum": 1, "maximum": 12,
                   "description": "Publication month, or null when unknown."},
         "publisher": _text,
@@ -351,6 +351,9 @@ TABLES = {
         "thousands_separator": {"enum": ["", ",", " ", "\u2009"],
                                 "description": "House style: put between groups of three digits of numbers "
                                                "of five digits or more (default: none)."},
+        "periods": {**_name, "description": "Ours: a project in the single-edition layout names the resource "
+                                            "holding its named periods (fields name and year); an edition file's "
+                                            "own periods: come first."},
         "cities": {
             "type": "object", "required": ["resource"], "additionalProperties": False,
             "description": "Ours: the resources per-city excerpts (build --city) are made from; a publication "

@@ -198,3 +198,27 @@ def test_the_pdf_does_not_depend_on_where_the_project_lies(tmp_path, monkeypatch
         root = copy_bulletin(tmp_path / where / "bulletin")
         pdfs.append(build(Options(project=root)).pdf.read_bytes())
     assert pdfs[0] == pdfs[1]
+
+
+def test_the_periods_table_is_the_one_the_data_dictionary_names(tmp_path):
+    """No table name is the pipeline's: the bulletin's periods live wherever data/tables.yaml's
+    ``periods:`` points, and a name that is no resource is an error at its line."""
+    from conftest import copy_bulletin
+    from pipeline.build import Options, check
+    from pipeline.model import ContentError
+
+    root = copy_bulletin(tmp_path / "bulletin")
+    _, before = check(Options(project=root))
+    (root / "data" / "periods.csv").rename(root / "data" / "spans.csv")
+    tables = root / "data" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    text = text.replace("  - name: periods\n    path: periods.csv\n", "  - name: spans\n    path: spans.csv\n")
+    tables.write_text(text.replace("\nperiods: periods ", "\nperiods: spans "), encoding="utf-8")
+    _, after = check(Options(project=root))
+    assert after.chapters == before.chapters   # the same text, numbers and tables
+    tables.write_text(text.replace("\nperiods: periods ", "\nperiods: span "), encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        check(Options(project=root))
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("periods:"))
+    assert [str(p) for p in info.value.problems] == [
+        f"data/tables.yaml:{line}:10: periods: no resource named 'span' in data/tables.yaml (did you mean 'spans'?)"]
