@@ -4,9 +4,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
-from concurrent.futures.process import BrokenProcessPool
+import sys
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
@@ -132,7 +131,7 @@ class ChartBatch:
                                           pending=partial(self._drawing, name)))
         self.drawn = len(missing)
         self._specs = dict(missing)
-        if missing and parallel and not _inline and not multiprocessing.current_process().daemon:
+        if missing and parallel and not _inline and not _in_daemon():
             # one worker: on two cores the other one lays out the document meanwhile; once it has
             # imported matplotlib it forks a partner to draw every other chart (partner.py)
             # (a batch worker is a daemon and may not start processes: it draws inline)
@@ -151,6 +150,8 @@ class ChartBatch:
         if name not in self._ready:
             job = self._pending.pop(name)
             if hasattr(job, "result"):
+                from concurrent.futures.process import BrokenProcessPool   # imported with the worker
+
                 try:
                     drawing, base = job.result()
                 except BrokenProcessPool:   # the worker died (killed?): a new one next time, inline now
@@ -201,10 +202,18 @@ def release_worker() -> None:
         _forget_worker()
 
 
+def _in_daemon() -> bool:
+    """A pool's daemon process (a batch worker) may not start processes of its own. multiprocessing is
+    imported only when a worker is started: a warm build never pays for it."""
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and mp.current_process().daemon
+
+
 def chart_worker(sans_font: Path, sans_bold_font: Path):
     """The chart-drawing worker: one process, started for a build (or kept by ``watch``)."""
     global _worker
     if _worker is None:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
@@ -234,7 +243,7 @@ def _warm_worker(parent_pid: int, sans_font: Path, sans_bold_font: Path) -> None
 def warm_up(cache_dir: Path, sans_font: Path, sans_bold_font: Path) -> None:
     """Start the chart worker now if the chart cache is empty (a cold build will draw every chart):
     it imports matplotlib while this process loads, checks and resolves the project."""
-    if _inline or multiprocessing.current_process().daemon or _worker is not None:
+    if _inline or _in_daemon() or _worker is not None:
         return
     try:
         cold = not any(Path(cache_dir).glob("*.json"))
