@@ -123,8 +123,10 @@ def document_epoch(edition_year: int, edition_month: int | None) -> int:
     return calendar.timegm((edition_year, edition_month or 1, 1, 0, 0, 0))
 
 
-def check(options: Options) -> tuple[Project, ResolvedDocument]:
-    """Load, validate and resolve (rules and glyphs included); render nothing. Raises ContentError."""
+def check(options: Options, early_charts: bool = False) -> tuple[Project, ResolvedDocument]:
+    """Load, validate and resolve (rules and glyphs included); render nothing. Raises ContentError.
+    With ``early_charts``, the resolved document's charts go to the chart worker, if a cold build
+    started one, before the glyph check (the worker draws while this process checks and lays out)."""
     from .load import load_project
     from .resolve import resolve_document
     from .validate import validate_project
@@ -135,6 +137,11 @@ def check(options: Options) -> tuple[Project, ResolvedDocument]:
         raise ContentError(problems)
     ed = project.edition.data
     document = resolve_document(project, document_epoch(ed["year"], ed.get("month")))
+    if early_charts:
+        from .charts import send_charts_early
+
+        send_charts_early([f.chart for f in document.figures()], project.fonts["sans"], project.fonts["sans-bold"],
+                          cache_dir(options) / "charts")
     _check_glyphs(project, document, options)
     return project, document
 
@@ -209,7 +216,7 @@ def build(options: Options) -> BuildResult:
     checked_output_dir(options.project)
     try:
         _warm_up_charts(options)   # inside: a stop (SIGTERM) during it must still release the worker
-        project, document = check(options)
+        project, document = check(options, early_charts=options.city is None)
         output = None
         if options.output is not None:
             output = check_output_file(options.output, project.root, tuple(manifest.input_files(project)))

@@ -74,8 +74,27 @@ def start_charts(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, 
     ``cache_dir`` is the chart store (``output/.cache/charts``): a drawing is used
     only if its seal verifies and it is a whole drawing in the format; else it is
     drawn again and replaces the entry (see pipeline/cachestore.py).
+
+    A batch already sent to the worker by :func:`send_charts_early` for the same
+    charts is picked up, not sent again.
     """
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        if parallel and early.specs == list(specs) and early.cache_dir == Path(cache_dir):
+            return early
+        early.cancel()
     return ChartBatch(specs, sans_font, sans_bold_font, Path(cache_dir), parallel)
+
+
+def send_charts_early(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path) -> None:
+    """If a chart worker is running (a cold build started it: warm_up), send it ``specs`` now, as soon
+    as the document is resolved: it draws them while the build checks its glyphs and lays out, and
+    :func:`start_charts` with the same charts picks the batch up."""
+    global _early
+    if _worker is None or _early is not None:
+        return
+    _early = ChartBatch(specs, sans_font, sans_bold_font, Path(cache_dir), parallel=True)
 
 
 def charts_to_draw(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path) -> list[ChartSpec]:
@@ -104,6 +123,7 @@ def charts_to_draw(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path
 class ChartBatch:
     def __init__(self, specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path,
                  parallel: bool):
+        self.specs, self.cache_dir = list(specs), cache_dir
         self.store = CacheStore(cache_dir, cache_secret(cache_dir.parent))
         stamp = font_stamp([sans_font, sans_bold_font])
         version = _matplotlib_version()
@@ -169,16 +189,21 @@ class ChartBatch:
         return self
 
     def __exit__(self, *exc) -> None:
-        for job in self._pending.values():   # a failed build: charts nobody will wait for
+        self.cancel()
+        release_worker()
+
+    def cancel(self) -> None:
+        """Charts nobody will wait for (a failed build): not drawn if not started yet."""
+        for job in self._pending.values():
             if hasattr(job, "cancel"):
                 job.cancel()
-        release_worker()
 
 
 _worker = None   # the process drawing charts for this one
 _batches = itertools.count()   # names each batch of charts sent to the worker (its partner draws for one)
 _keep_worker = False
 _inline = False   # this process draws its charts itself (see draw_inline)
+_early: "ChartBatch | None" = None   # charts sent to the worker before the layout asked (send_charts_early)
 
 
 def draw_inline() -> None:
@@ -198,6 +223,10 @@ def keep_worker(on: bool) -> None:
 def release_worker() -> None:
     """End the chart worker after a build (unless kept): a process that goes on to fork others
     (a test run, a batch) must not carry the pool's thread into them."""
+    global _early
+    if _early is not None:   # sent early, never picked up (the build failed before its layout)
+        _early.cancel()
+        _early = None
     if not _keep_worker:
         _forget_worker()
 
