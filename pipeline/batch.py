@@ -10,6 +10,11 @@ file changes meanwhile; the initializer also loads the fonts once.  A city
 that fails is reported and the others go on.  The manifest is written once,
 here, when every city is done.
 
+With two workers or more, the charts every excerpt shows are drawn once before
+the pool forks, by the chart worker (started while the project is checked, so
+matplotlib is imported meanwhile) and its partner; each worker would otherwise
+draw them all itself.  A warm batch never imports matplotlib.
+
 Stopping (SIGINT/SIGTERM): while the pool runs, the signal is only recorded
 (:func:`pipeline.stopping.recorded`) and the batch, which looks at the record
 while it waits, stops every worker itself and then raises the stop; a worker
@@ -31,8 +36,9 @@ from typing import Callable
 
 from . import manifest, stopping
 from .stopping import die_with_parent
-from .build import (CityBuilder, Options, cache_dir, check, check_writable, checked_output_dir, city_pdf,
-                    default_target, document_epoch, edition_parts, output_dir)
+from .build import (CityBuilder, Options, _warm_up_charts, cache_dir, check, check_writable, checked_output_dir,
+                    city_pdf, default_target, document_epoch, edition_parts, output_dir)
+from .charts import release_worker
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
 from .model import CityOutcome, ContentError, UsageError
@@ -59,6 +65,19 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
     if jobs < 1:
         raise UsageError(f"-j/--jobs must be at least 1; got {jobs}")
     checked_output_dir(options.project)   # output/ unusable: one error (exit 2), not one per city
+    if jobs > 1:
+        try:
+            return _build_cities(options, cities, jobs, shard, on_start, on_done)
+        finally:
+            release_worker()   # the chart worker _warm_up_charts started, if the batch ended before using it
+    return _build_cities(options, cities, jobs, shard, on_start, on_done)
+
+
+def _build_cities(options: Options, cities, jobs: int, shard, on_start, on_done) -> list[CityOutcome]:
+    if jobs > 1:
+        # a cold cache: the chart worker imports matplotlib while this process checks the project,
+        # then draws the charts every excerpt shows (with its partner) before the pool forks
+        _warm_up_charts(options)
     project, _ = check(options)     # the edition's check: fail once, before any worker starts
     ids = [find_city(project, c) for c in cities] if cities else list(city_profiles(project))
     ids = list(dict.fromkeys(ids))
@@ -98,27 +117,13 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
 
 
 def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
-    shared = _shared_charts(options, project, ids[0])
-    if shared:
-        from .charts import preload
-
-        preload(project.fonts["sans"], project.fonts["sans-bold"])  # forked workers inherit matplotlib
+    drawn = _draw_shared_charts(options, project, ids[0])   # before the fork: the pool inherits no chart worker
     with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
                                    initargs=(options, project, os.getpid()))
         try:
-            # the charts every excerpt shows, each drawn once (the workers are forked at the first submit);
-            # a chart that cannot be drawn is reported by each city that shows it
-            drawings = {pool.submit(_draw_chart, spec): spec for spec in shared}
-            drawn = 0
-
-            def counted(future) -> None:
-                nonlocal drawn
-                drawn += future.result() if future.exception() is None else 0
-
-            _wait_each(drawings, counted)
             futures = {}
-            for city in ids:
+            for city in ids:   # the workers are forked during the first submit
                 if stopping.received() is not None:
                     break
                 try:
@@ -160,10 +165,12 @@ def _wait_each(futures: dict, each, order: list | None = None) -> None:
             each(future)
 
 
-def _shared_charts(options: Options, project, city: str) -> list:
-    """The charts not yet in the cache that ``city``'s excerpt shows (the common charts, and the
-    common chart its highlighted copy is recoloured from): every excerpt shows them."""
-    from .charts import charts_to_draw, keep_matplotlib_config_in
+def _draw_shared_charts(options: Options, project, city: str) -> int:
+    """Draw the charts ``city``'s excerpt shows that are not in the cache yet (the common charts, and
+    the common chart its highlighted copy is recoloured from: every excerpt shows them), once, by the
+    chart worker and its partner, before the pool forks; each worker would otherwise draw them all.
+    Returns how many were drawn.  A chart that cannot be drawn is left to each city that shows it."""
+    from .charts import ChartError, charts_to_draw, keep_matplotlib_config_in, start_charts
     from .resolve import resolve_document
 
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
@@ -171,21 +178,18 @@ def _shared_charts(options: Options, project, city: str) -> list:
     try:
         document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city))
     except Exception:   # a city's own mistake: its build reports it, and the others go on
-        return []
-    return charts_to_draw([f.chart for f in document.figures()], project.fonts["sans"], project.fonts["sans-bold"],
-                          cache_dir(options) / "charts")
-
-
-def _draw_chart(spec) -> int:
-    """In a worker: draw one shared chart into the cache; how many were drawn (0: found there meanwhile)."""
-    from .charts import render_charts
-
-    project = _builder.project if _builder is not None else None
-    if project is None:
-        return 0   # the worker could not start: each city says why
-    _, drawn = render_charts([spec], project.fonts["sans"], project.fonts["sans-bold"],
-                             cache_dir(_builder.options) / "charts")
-    return drawn
+        return 0
+    fonts = project.fonts["sans"], project.fonts["sans-bold"]
+    shared = charts_to_draw([f.chart for f in document.figures()], *fonts, cache_dir(options) / "charts")
+    if not shared:
+        return 0
+    with start_charts(shared, *fonts, cache_dir(options) / "charts") as charts:   # releases the worker
+        try:
+            for image in charts.images:
+                image.drawing_bytes()   # drawn and cached
+        except ChartError:
+            return 0
+        return charts.drawn
 
 
 STOP_POLL_S = 0.1    # how often the batch looks for a recorded stop while it waits for cities
