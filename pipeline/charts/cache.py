@@ -99,8 +99,8 @@ def send_charts_early(specs: list[ChartSpec], sans_font: Path, sans_bold_font: P
 
 def charts_to_draw(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path, cache_dir: Path) -> list[ChartSpec]:
     """The charts ``specs`` still need drawn (not in the cache), each once; for a city's highlighted
-    copy, the common chart it is recoloured from.  A batch draws these once, spread over its workers,
-    before its cities (each worker would otherwise draw every one of them itself)."""
+    copy, the common chart it is recoloured from.  A batch has these drawn once, before its pool
+    forks (each of its workers would otherwise draw every one of them itself)."""
     store = CacheStore(Path(cache_dir), cache_secret(Path(cache_dir).parent))
     stamp, version = font_stamp([sans_font, sans_bold_font]), _matplotlib_version()
 
