@@ -23,6 +23,7 @@ import signal
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _received: int | None = None   # the stop signal this process received, if any
+_command_pid = -1   # the process that installed the command's handlers (handle_stops)
 
 
 class Terminated(KeyboardInterrupt):
@@ -46,6 +47,10 @@ def raise_stop(signum: int) -> None:
 
 def _raise_on_stop(signum, frame) -> None:
     global _received
+    if os.getpid() != _command_pid:
+        # a worker just forked, before it set its own handlers (Ctrl-C reaches the whole process
+        # group): leave quietly, its command stops it anyway; an exception here would be a traceback
+        os._exit(128 + signum)
     _received = signum
     raise_stop(signum)
 
@@ -57,6 +62,8 @@ def _record_stop(signum, frame) -> None:
 
 def handle_stops() -> None:
     """The command's handlers (main thread): SIGINT raises KeyboardInterrupt, SIGTERM Terminated; both recorded."""
+    global _command_pid
+    _command_pid = os.getpid()
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:   # a background job's ignored SIGINT stays so
             signal.signal(signum, _raise_on_stop)

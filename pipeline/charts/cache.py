@@ -262,10 +262,10 @@ def _warm_worker(parent_pid: int, sans_font: Path, sans_bold_font: Path) -> None
     """Worker initializer: import matplotlib and register the fonts before the first chart is asked for."""
     import signal
 
-    die_with_parent(parent_pid)   # an orphan would wait for work for ever, holding the build's stdout
     # Ctrl-C reaches the whole process group: the build stops this worker itself (no traceback from here)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent_pid)   # an orphan would wait for work for ever, holding the build's stdout
     preload(sans_font, sans_bold_font)
 
 
