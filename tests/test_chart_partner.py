@@ -50,8 +50,7 @@ def test_the_partner_draws_the_odd_charts_and_hands_them_back_in_order(bulletin_
     assert {pid for pid, _ in results[0::2]} == {os.getpid()}
     partner = {pid for pid, _ in results[1::2]}
     assert len(partner) == 1 and partner != {os.getpid()}
-    draw_share(102, specs, 0, fonts, drawn_by)   # the next batch reaps the last one's partner:
-    assert partner.isdisjoint(_children())     # no zombie left
+    assert partner.isdisjoint(_children())     # reaped once it sent its last drawing: no zombie left
 
 
 def test_charts_drawn_by_the_pair_are_the_charts_drawn_alone(bulletin_charts):

@@ -45,6 +45,7 @@ class _Partner:
 
         self.batch = batch
         self.received: dict[int, object] = {}
+        self.left = len(range(1, len(specs), 2))   # results still to come
         self.reader, writer = Pipe(duplex=False)
         worker = os.getpid()
         try:
@@ -66,10 +67,14 @@ class _Partner:
                 self.reap()
                 break
             self.received[i] = result
+            self.left -= 1
+            if not self.left:   # it has sent its last drawing and exits: reap it now, no zombie left
+                self.reap()
         return self.received.pop(index, None)
 
     def reap(self) -> None:
-        self.reader.close()
+        if not self.reader.closed:
+            self.reader.close()
         if self.pid:
             try:
                 os.waitpid(self.pid, 0)   # it has sent all it will, or is ending: no zombie left
