@@ -31,8 +31,10 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
     wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter();"
                "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
                "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    env = {**os.environ}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)   # an installed package has its .pyc files
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], cwd=cwd, check=True, capture_output=True,
-                         text=True).stdout.split()
+                         text=True, env=env).stdout.split()
     rss = int(out[1]) // (1024 if sys.platform == "darwin" else 1)
     return float(out[0]), rss
 
