@@ -137,3 +137,35 @@ def test_a_truncated_chart_is_drawn_again(built):
     # and the next build finds whole entries again: nothing to draw
     result = _build(root)
     assert result.returncode == 0 and "0 charts drawn" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_sealed_drawing_outside_the_format_is_drawn_again(built, monkeypatch):
+    """Even under a valid seal (the secret leaked), a chart entry that is JSON but not a drawing in
+    the format (another font, class, attribute or value type) is drawn again, not built nor trusted."""
+    import json
+
+    from pipeline.cachestore import open_store
+
+    root, clean = built
+    monkeypatch.delenv("WHITEPAPER_CACHE_SECRET", raising=False)   # the key file the builds use
+    store = open_store(_cache(root), "charts")
+    poisons = [
+        lambda n: n["a"].update(fontName="Helvetica") if n["k"] == "String" else None,
+        lambda n: n.update(k="Image") if n["k"] == "Path" else None,
+        lambda n: n["a"].update(fileName="/etc/passwd") if n["k"] == "Group" else None,
+        lambda n: n["a"].update(points="0 0 9 9") if n["k"] == "Path" else None,
+    ]
+    entries = sorted(charts.name for charts in (_cache(root) / "charts").glob("*.json"))
+    assert len(entries) >= len(poisons)
+    for name, poison in zip(entries, poisons):
+        doc = json.loads(store.get(name))
+        stack = [doc["drawing"]]
+        while stack:
+            node = stack.pop()
+            poison(node)
+            stack.extend(node.get("c", ()))
+        store.put(name, json.dumps(doc).encode())
+    result = _build(root)
+    assert result.returncode == 0, result.stderr
+    assert f"{len(poisons)} charts drawn" in result.stdout, result.stdout
+    assert (root / "output" / "2008" / "whitepaper-2008.pdf").read_bytes() == clean

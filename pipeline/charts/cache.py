@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from ..cachestore import CacheStore, cache_secret
-from ..model import CHART_DRAWING_FORMAT, ChartImage, ChartSpec
+from ..model import ChartImage, ChartSpec
 from ..stopping import die_with_parent
 from .draw import _draw, preload
 from .partner import draw_share
@@ -299,10 +299,12 @@ def chart_size(spec: ChartSpec) -> tuple[float, float]:
 
 
 def _whole_drawing(data: bytes) -> bool:
-    """A sealed entry is ours, but read it anyway: an entry that is not one drawing in the format is made again."""
+    """A sealed entry is ours, but read it anyway: an entry that is not one drawing wholly in the format
+    (pipeline/drawingformat.py: every node, attribute, type and font) is drawn again, never built."""
+    from ..drawingformat import check_document
+
     try:
-        doc = json.loads(data)
-    except ValueError:
+        check_document(json.loads(data))
+    except (ValueError, RecursionError):   # not JSON, or JSON outside the format (FormatError is one)
         return False
-    return (isinstance(doc, dict) and doc.get("format") == CHART_DRAWING_FORMAT and isinstance(doc.get("drawing"), dict)
-            and doc["drawing"].get("k") == "Drawing")
+    return True

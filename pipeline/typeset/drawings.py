@@ -12,29 +12,13 @@ pipeline/cachestore.py).  Building the shapes takes about a millisecond a chart.
 from __future__ import annotations
 
 import json
-import math
 
 from reportlab.graphics.shapes import Drawing, Group, Path, String
 from reportlab.lib.colors import Color
 
-from ..model import CHART_DRAWING_FORMAT as FORMAT
+from ..drawingformat import ATTRIBUTES, COLOR, CONTAINERS, TRANSFORM, FormatError, check_node
 
-_NUMBER = "number"
-_INT = "int"
-_TEXT = "text"
-_COLOR = "color"           # Color or None
-_NUMBERS = "numbers"       # list of numbers
-_INTS = "ints"             # list of ints
-_DASH = "dash"             # None or list of numbers
-_TRANSFORM = "transform"   # tuple of six numbers
-_NONE = "none"
-
-_PATH_ATTRS = {
-    "points": _NUMBERS, "operators": _INTS, "isClipPath": _INT, "autoclose": _NONE, "fillMode": _INT,
-    "fillColor": _COLOR, "strokeColor": _COLOR, "strokeWidth": _NUMBER, "strokeLineCap": _INT,
-    "strokeLineJoin": _INT, "strokeMiterLimit": _NUMBER, "strokeDashArray": _DASH, "fillOpacity": _NUMBER,
-    "strokeOpacity": _NUMBER,
-}
+NotSerialisable = FormatError   # the JSON holds something outside the format (pipeline/drawingformat.py)
 
 
 class ClippingPath(Path):
@@ -49,20 +33,7 @@ class ClippingPath(Path):
         return props
 
 
-_CLASSES = {
-    "Drawing": (Drawing, {"width": _NUMBER, "height": _NUMBER, "transform": _TRANSFORM, "hAlign": _TEXT,
-                          "vAlign": _TEXT, "renderScale": _NUMBER, "background": _NONE}),
-    "Group": (Group, {"transform": _TRANSFORM, "svgid": _TEXT}),
-    "Path": (Path, _PATH_ATTRS),
-    "ClippingPath": (ClippingPath, _PATH_ATTRS),
-    "String": (String, {"x": _NUMBER, "y": _NUMBER, "text": _TEXT, "fontName": _TEXT, "fontSize": _NUMBER,
-                        "fillColor": _COLOR, "textAnchor": _TEXT}),
-}
-_CONTAINERS = {"Drawing", "Group"}
-
-
-class NotSerialisable(ValueError):
-    """The JSON holds something outside the format."""
+_CLASSES = {"Drawing": Drawing, "Group": Group, "Path": Path, "ClippingPath": ClippingPath, "String": String}
 
 
 # -- JSON → drawing
@@ -70,6 +41,8 @@ class NotSerialisable(ValueError):
 def loads(data: bytes, fonts: dict[str, str]):
     """The drawing described by ``data``, its fonts' roles mapped by ``fonts`` to registered faces;
     raises NotSerialisable (or ValueError) for anything else."""
+    from ..drawingformat import FORMAT
+
     doc = json.loads(data)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise NotSerialisable("format")
@@ -80,18 +53,10 @@ def loads(data: bytes, fonts: dict[str, str]):
 
 
 def _load(node, depth: int, fonts: dict[str, str]):
-    if depth > 64 or not isinstance(node, dict) or node.get("k") not in _CLASSES:
-        raise NotSerialisable("node")
-    kind = node["k"]
-    cls, allowed = _CLASSES[kind]
-    attrs = node.get("a")
-    if not isinstance(attrs, dict):
-        raise NotSerialisable("attributes")
-    values = {}
-    for key, value in attrs.items():
-        if key not in allowed:
-            raise NotSerialisable(f"{kind}.{key}")
-        values[key] = _load_value(allowed[key], value)
+    kind, attrs = check_node(node, depth)   # kind, attribute names and value types
+    allowed = ATTRIBUTES[kind]
+    values = {key: _value(allowed[key], value) for key, value in attrs.items()}
+    cls = _CLASSES[kind]
     if kind == "Drawing":
         obj = Drawing(values.get("width", 0), values.get("height", 0))
     elif kind == "Group":
@@ -106,11 +71,8 @@ def _load(node, depth: int, fonts: dict[str, str]):
             raise NotSerialisable("font")
         values["fontName"] = fonts[values["fontName"]]
     obj.__dict__.update(values)
-    if kind in _CONTAINERS:
-        children = node.get("c")
-        if not isinstance(children, list):
-            raise NotSerialisable("contents")
-        obj.contents = [_load(child, depth + 1, fonts) for child in children]
+    if kind in CONTAINERS:
+        obj.contents = [_load(child, depth + 1, fonts) for child in node["c"]]
     return obj
 
 
@@ -120,44 +82,15 @@ _DEFAULTS: dict[str, dict] = {}
 def _defaults(kind: str) -> dict:
     """The attributes a new Path or String starts with (lists fresh for each shape)."""
     if kind not in _DEFAULTS:
-        cls = _CLASSES[kind][0]
+        cls = _CLASSES[kind]
         _DEFAULTS[kind] = dict((cls(0, 0, "") if kind == "String" else cls()).__dict__)
     return {key: [] if type(value) is list else value for key, value in _DEFAULTS[kind].items()}
 
 
-def _load_value(kind: str, value):
-    if kind == _COLOR:
-        if value is None:
-            return None
-        if not (isinstance(value, list) and len(value) == 4 and _finite_numbers(value)):
-            raise NotSerialisable("colour")
-        return Color(*value)
-    if kind == _TRANSFORM:
-        if not (isinstance(value, list) and len(value) == 6 and _finite_numbers(value)):
-            raise NotSerialisable("transform")
+def _value(kind: str, value):
+    """A checked JSON value as ReportLab wants it."""
+    if kind == COLOR:
+        return None if value is None else Color(*value)
+    if kind == TRANSFORM:
         return tuple(value)
-    return _check(kind, value)
-
-
-def _finite_numbers(v) -> bool:
-    # the types at C speed; a non-finite number makes the sum non-finite (so may a sum beyond 1e308:
-    # refused too)
-    return type(v) is list and set(map(type, v)) <= _NUMBER_TYPES and math.isfinite(sum(v))
-
-
-_NUMBER_TYPES = {int, float}
-_CHECKS = {
-    _NUMBER: lambda v: type(v) in _NUMBER_TYPES and math.isfinite(v),
-    _INT: lambda v: type(v) is int,
-    _TEXT: lambda v: type(v) is str,
-    _NONE: lambda v: v is None,
-    _NUMBERS: _finite_numbers,
-    _INTS: lambda v: type(v) is list and set(map(type, v)) <= {int},
-    _DASH: lambda v: v is None or (type(v) is list and set(map(type, v)) <= _NUMBER_TYPES),
-}
-
-
-def _check(kind: str, value):
-    if not _CHECKS[kind](value):
-        raise NotSerialisable(kind)
     return value
