@@ -69,7 +69,7 @@ def charts(runs: int, project: Path) -> tuple[list[float], list[float]]:
     from pipeline.charts.cache import chart_size
     from pipeline.charts.draw import _draw, draw_svg
     from pipeline.typeset import drawings
-    from pipeline.typeset.figures import _parse_svg
+    from pipeline.typeset.images import _parse_svg
     from pipeline.typeset.fonts import register_fonts
     from pipeline.typeset.styles import SANS, SANS_BOLD
 

@@ -337,7 +337,7 @@ def render_pdf(project: Project, document: ResolvedDocument, target: Path, optio
 
 
 def draw_charts(project: Project, figures: list, options: Options):
-    """Every figure's chart as an SVG in the cache (drawn or found there); a chart matplotlib cannot
+    """Every figure's chart as a drawing in the cache (drawn or found there); a chart matplotlib cannot
     draw is a content error at its figure's chapter file:line."""
     from .charts import ChartError, keep_matplotlib_config_in, render_charts
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..model import ChartSpec
-from .labels import _fmt, fit_labels, legend_above, tick_formatter
+from .labels import _fmt, fit_labels, tick_formatter
 from .style import INK, _colors_for, _edge, _unit_label
 
 
@@ -22,7 +22,7 @@ def _barh(ax, spec: ChartSpec) -> None:
         bars = ax.barh(y[drawn], values[drawn], 0.62, left=start[drawn], color=colors[i], label=name,
                        zorder=2, edgecolor=_edge(colors[i], spec), linewidth=0.5)
         for bar, ci in zip(bars, np.flatnonzero(drawn)):
-            bar.set_clip_on(False)  # inside the axes anyway; a clip path per bar doubles the SVG's parse time
+            bar.set_clip_on(False)  # inside the axes anyway: no clipping group per bar
             bar.set_gid(f"bar-{ci}-{i}")  # _highlight_barh recolours bars by category
         left = left + np.clip(values, 0, None)
         left_neg = left_neg + np.clip(values, None, 0)

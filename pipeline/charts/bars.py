@@ -72,7 +72,7 @@ def _bars(ax, spec: ChartSpec, stacked: bool) -> None:
 
 def _mark_estimate(rect) -> None:
     """A forecast bar: the series colour lightened, outlined dashed in the colour itself, so it reads as an
-    estimate in grey print too. (Not hatched: the SVG → PDF step drops hatch patterns, and the bar with them.)"""
+    estimate in grey print too. (Not hatched: the chart drawing format has no hatch patterns.)"""
     from matplotlib.colors import to_rgb
 
     r, g, b = to_rgb(rect.get_facecolor())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 
-from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
 from ..model import ChartImage, Figure, TextRun
@@ -28,28 +27,6 @@ def chart_drawing(image: ChartImage):
     if digest not in _drawings:
         _drawings[digest] = drawings.loads(data, fonts={"sans": SANS, "sans-bold": SANS_BOLD})
     return _drawings[digest]
-
-
-def _parse_svg(svg: bytes):
-    from svglib.fonts import get_global_font_map
-    from svglib.svglib import svg2rlg
-
-    font_map = get_global_font_map()
-    for name, weight in ((SANS, "normal"), (SANS_BOLD, "bold")):
-        family = pdfmetrics.getFont(name).face.familyName
-        family = family.decode() if isinstance(family, bytes) else family
-        # map the family matplotlib wrote to our registered face; never let svglib search the system
-        font_map._map[font_map.build_internal_name(family, weight, "normal")] = {
-            "svg_family": family, "svg_weight": weight, "svg_style": "normal", "rlgFont": name, "exact": True}
-        font_map._family_index.setdefault(family.lower(), family)
-    import io
-
-    # from bytes, not a path: the SVG can name no other file (svglib resolves references
-    # relative to a source path), and entities stay unresolved (svglib's default)
-    drawing = svg2rlg(io.BytesIO(svg))
-    if drawing is None:  # our own chart stage made this SVG: not reading it is a bug, not bad input
-        raise RuntimeError("a chart's SVG could not be read")
-    return drawing
 
 
 def note_paragraphs(notes: tuple[str, ...], style=SOURCE_NOTE) -> list:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 
 from ..model import ImageFigure, TextRun
-from .figures import FigureBlock, _parse_svg, note_paragraphs
+from .figures import FigureBlock, note_paragraphs
 from .paragraph import CJKParagraph
 from .state import LayoutState
+from .styles import SANS, SANS_BOLD
 
 
 def printed_size(image: ImageFigure, avail_width: float, text_h: float) -> tuple[float, float]:
@@ -70,3 +72,26 @@ class ImageBlock(FigureBlock):
 
     def _draw_picture(self, c, x: float, y: float) -> None:
         draw_image(c, self.image, x, y, self.img_w * self.scale, self.img_h * self.scale)
+
+
+def _parse_svg(svg: bytes):
+    """A user's SVG image (an image block, the cover logo) as a ReportLab drawing, with svglib."""
+    from svglib.fonts import get_global_font_map
+    from svglib.svglib import svg2rlg
+
+    font_map = get_global_font_map()
+    for name, weight in ((SANS, "normal"), (SANS_BOLD, "bold")):
+        family = pdfmetrics.getFont(name).face.familyName
+        family = family.decode() if isinstance(family, bytes) else family
+        # map our sans family, as the SVG names it, to our registered face; never let svglib search the system
+        font_map._map[font_map.build_internal_name(family, weight, "normal")] = {
+            "svg_family": family, "svg_weight": weight, "svg_style": "normal", "rlgFont": name, "exact": True}
+        font_map._family_index.setdefault(family.lower(), family)
+    import io
+
+    # from bytes, not a path: the SVG can name no other file (svglib resolves references
+    # relative to a source path), and entities stay unresolved (svglib's default)
+    drawing = svg2rlg(io.BytesIO(svg))
+    if drawing is None:  # resolve/images.py read this SVG when it was named: failing now is a bug
+        raise RuntimeError("an SVG image could not be read")
+    return drawing
