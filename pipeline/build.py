@@ -30,7 +30,7 @@ class Options:
     project: Path = Path(".")
     output: str | Path | None = None   # -o as typed; default: <project>/output/whitepaper-<year>.pdf
     cache_dir: Path | None = None    # default: <project>/output/.cache
-    city: str | None = None          # build this city's excerpt (an id or a name from data/cities.csv)
+    city: str | None = None          # build this city's excerpt (an id or a name from the declared cities table)
     edition: str | None = None       # a project of several editions: this year's (default: the newest)
 
 
@@ -251,7 +251,7 @@ def city_pdf(project: Project, city_id: str) -> Path:
 
 
 def list_cities(options: Options) -> list[CityProfile]:
-    """The cities of data/cities.csv with the designations each holds (loads and validates; renders nothing)."""
+    """The cities of the table data/tables.yaml declares (cities:) with the designations each holds (loads and validates; renders nothing)."""
     from .cities import city_profiles
     from .load import load_project
     from .validate import validate_project

@@ -398,7 +398,7 @@ class CityProfile:
     id: str
     name: str
     designations: tuple[CityDesignation, ...] = ()
-    source: str = ""                  # the CSV it comes from (data/cities.csv), for messages
+    source: str = ""                  # the CSV it comes from (the declared cities table's file), for messages
 
 
 @dataclass(frozen=True)

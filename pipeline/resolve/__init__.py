@@ -1076,7 +1076,7 @@ def resolve_traced(project: Project, epoch: int) -> tuple[ResolvedDocument, Trac
 
 
 def resolve_document(project: Project, epoch: int, city: str | None = None) -> ResolvedDocument:
-    """The full edition, or with ``city`` (an id or name from cities.csv) that city's excerpt.
+    """The full edition, or with ``city`` (an id or name from the declared cities table) that city's excerpt.
 
     An unknown city raises :class:`~pipeline.model.UsageError` listing the known ones.
     """
