@@ -5,8 +5,9 @@
 
 - fonts: registering the four faces, ReportLab parsing them vs restored from the font cache
   (fresh processes: what every build pays);
-- charts: the six charts as ReportLab drawings, svglib parsing matplotlib's SVG vs loading the
-  JSON drawing our renderer records (in one process);
+- charts: the six charts from the chart stage onto a PDF page, svglib parsing matplotlib's SVG and
+  ReportLab's renderPDF drawing the shapes vs our JSON drawing written as operators by
+  pipeline/typeset/drawings.py (in one process);
 - cold build: charts drawn by a worker started with the build (matplotlib imported there while
   the project loads; drawing while the document is laid out) vs drawn in the build's own
   process between resolving and layout, as before (whole processes, output/ deleted each time).
@@ -62,8 +63,14 @@ def fonts(runs: int, tmp: Path) -> tuple[list[float], list[float]]:
 
 
 def charts(runs: int, project: Path) -> tuple[list[float], list[float]]:
-    """The six charts as ReportLab drawings: svglib parsing matplotlib's SVG (before) vs our JSON
-    drawing recorded by pipeline/charts/vector.py (after); in one process, fonts registered."""
+    """The six charts onto PDF pages: svglib parsing matplotlib's SVG and renderPDF drawing it (before)
+    vs our JSON drawing (pipeline/charts/vector.py) written by pipeline/typeset/drawings.py (after);
+    in one process, fonts registered."""
+    import io
+
+    from reportlab.graphics import renderPDF
+    from reportlab.pdfgen.canvas import Canvas
+
     sys.path.insert(0, str(ROOT))
     from pipeline.build import Options, check
     from pipeline.charts.cache import chart_size
@@ -83,12 +90,16 @@ def charts(runs: int, project: Path) -> tuple[list[float], list[float]]:
     before, after = [], []
     for _ in range(runs):
         start = time.perf_counter()
+        canvas = Canvas(io.BytesIO(), invariant=1)
         for svg in svgs:
-            _parse_svg(svg)
+            renderPDF.draw(_parse_svg(svg), canvas, 0, 0)
+            canvas.showPage()
         before.append(time.perf_counter() - start)
         start = time.perf_counter()
+        canvas = Canvas(io.BytesIO(), invariant=1)
         for d in data:
-            drawings.loads(d, fonts=roles)
+            drawings.loads(d, fonts=roles).draw(canvas)
+            canvas.showPage()
         after.append(time.perf_counter() - start)
     return before, after
 
@@ -114,7 +125,7 @@ def main() -> int:
         rows = [("register the four faces", "ReportLab parses them", "from the font cache", *fonts(args.runs, Path(tmp)))]
         rows.append(("cold build (whole process)", "charts drawn first, inline", "drawn by a worker meanwhile",
                      *cold(args.runs, project)))
-        rows.append(("the 6 charts as ReportLab drawings", "svglib parses the SVG", "our JSON drawing",
+        rows.append(("the 6 charts onto PDF pages", "svglib + renderPDF", "our JSON drawing, our operators",
                      *charts(args.runs, project)))
     print(f"machine: {machine()}; load average at the end: {os.getloadavg()[0]:.1f}")
     print("| part | before | median | after | median | after / before | runs |")

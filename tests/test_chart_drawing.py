@@ -1,16 +1,21 @@
-"""Charts recorded as JSON drawings (pipeline/charts/vector.py) and loaded by the typesetter
-(pipeline/typeset/drawings.py): real matplotlib figures, real ReportLab shapes."""
+"""Charts recorded as JSON drawings (pipeline/charts/vector.py) and drawn by the typesetter
+(pipeline/typeset/drawings.py): real matplotlib figures, painted as ReportLab's own renderer paints
+the same shapes."""
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 
+import pymupdf
 import pytest
+from reportlab.pdfgen.canvas import Canvas
 
-from conftest import copy_bulletin
-from pipeline.build import Options, check
+from conftest import copy_bulletin, copy_project
+from pipeline.build import Options, build, check
 from pipeline.charts.cache import chart_size
 from pipeline.charts.draw import ChartError, _draw
+from pipeline.cities import city_profiles
 from pipeline.typeset import drawings
 from pipeline.typeset.fonts import register_fonts
 from pipeline.typeset.styles import SANS, SANS_BOLD
@@ -27,23 +32,84 @@ def bulletin_charts(tmp_path_factory):
     return [(f.chart, _draw(f.chart, *fonts, chart_size(f.chart))) for f in document.figures()], fonts
 
 
-def _strings(node):
-    if node.__class__.__name__ == "String":
-        yield node
-    for child in getattr(node, "contents", ()):
-        yield from _strings(child)
+def _page_text(pdf: bytes) -> tuple[set[str], str]:
+    """The fonts and the text of a one-page PDF, as a reader sees them."""
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        page = doc[0]
+        spans = [s for b in page.get_text("dict")["blocks"] for line in b.get("lines", ()) for s in line["spans"]]
+        return {s["font"] for s in spans}, "".join(s["text"] for s in spans)
 
 
-def test_every_chart_loads_with_its_labels_as_text_in_our_faces(bulletin_charts):
+def _one_page(size, paint) -> bytes:
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=size, invariant=1)
+    paint(canvas)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def test_every_chart_is_drawn_with_its_labels_as_text_in_our_faces(bulletin_charts):
     charts, _ = bulletin_charts
     for spec, data in charts:
         drawing = drawings.loads(data, fonts=ROLES)
         assert (drawing.width, drawing.height) == chart_size(spec)
-        texts = list(_strings(drawing))
-        assert {t.fontName for t in texts} <= {SANS, SANS_BOLD}
-        shown = "".join(t.text for t in texts)
+        fonts, shown = _page_text(_one_page((drawing.width, drawing.height), drawing.draw))
+        assert fonts and all(f.split("+")[-1].startswith("NotoSansCJK") for f in fonts), fonts   # the sans faces
         for category in spec.categories:   # every category is labelled (wrapped labels: line by line)
             assert all(part in shown for part in category.split()), (spec.title, category)
+
+
+def _reference_shapes(node):
+    """The drawing as ReportLab shapes, attribute for attribute, for ReportLab's own renderer."""
+    from reportlab.graphics.shapes import Drawing, Group, Path, String
+    from reportlab.lib.colors import Color
+
+    attrs = {k: (Color(*v) if k.endswith("Color") and v is not None else v) for k, v in node["a"].items()}
+    if node["k"] in ("Drawing", "Group"):
+        shape = Drawing(attrs.pop("width"), attrs.pop("height")) if node["k"] == "Drawing" else Group()
+        attrs.pop("svgid", None)
+        shape.contents = [_reference_shapes(child) for child in node["c"]]
+    elif node["k"] == "String":
+        attrs["fontName"] = ROLES[attrs["fontName"]]
+        shape = String(attrs.pop("x"), attrs.pop("y"), attrs.pop("text"))
+    else:
+        shape = Path(attrs.pop("points"))
+        if node["k"] == "ClippingPath":   # clips the rest of its group; neither filled nor stroked
+            attrs.update(fillColor=None, strokeColor=None)
+    for key, value in attrs.items():
+        setattr(shape, key, value)
+    return shape
+
+
+def _pixels(pdf: bytes) -> bytes:
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        return doc[0].get_pixmap(dpi=200).samples
+
+
+def test_a_chart_paints_what_reportlabs_renderer_paints_for_the_same_shapes(bulletin_charts, tmp_path):
+    """The typesetter writes a chart's operators itself (sparing the state it need not set again); the
+    page must look exactly as ReportLab's renderPDF draws the same drawing as shapes — for every chart of
+    the bulletin, and for a city's highlighted copy of the 2008 edition's city chart (recoloured)."""
+    from reportlab.graphics import renderPDF
+
+    charts, _ = bulletin_charts
+    datas = [data for _, data in charts]
+    root = copy_project(tmp_path / "edition")
+    city = next(iter(city_profiles(check(Options(project=root))[0])))
+    build(Options(project=root, city=city))
+    excerpt = [p.read_bytes() for p in sorted((root / "output" / ".cache" / "charts").glob("*.json"))]
+    assert len(excerpt) >= 2 and any(b'"sans-bold"' in d for d in excerpt)   # a highlighted label is there
+    datas += excerpt
+    for data in datas:
+        ours = drawings.loads(data, fonts=ROLES)
+        size = (ours.width, ours.height)
+        reference = _reference_shapes(json.loads(data)["drawing"])
+        mine = _one_page(size, ours.draw)
+        theirs = _one_page(size, lambda c, d=reference: renderPDF.draw(d, c, 0, 0))
+        assert _pixels(mine) == _pixels(theirs)
+        assert _page_text(mine) == _page_text(theirs)
+        assert len(mine) < len(theirs)   # and in fewer operators
 
 
 def test_the_same_chart_is_recorded_byte_for_byte(bulletin_charts):

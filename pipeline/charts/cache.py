@@ -105,8 +105,7 @@ def charts_to_draw(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path
     stamp, version = font_stamp([sans_font, sans_bold_font]), _matplotlib_version()
 
     def cached(spec: ChartSpec) -> bool:
-        data = store.get(f"{cache_key(spec, stamp, version)}.json")
-        return data is not None and _whole_drawing(data)
+        return _verified_entry(store, f"{cache_key(spec, stamp, version)}.json") is not None
 
     wanted: dict[str, ChartSpec] = {}
     for spec in specs:
@@ -163,8 +162,7 @@ class ChartBatch:
             self._pending.update(missing)
 
     def _cached(self, name: str) -> bytes | None:
-        drawing = self.store.get(name)
-        return drawing if drawing is not None and _whole_drawing(drawing) else None
+        return _verified_entry(self.store, name)
 
     def _drawing(self, name: str) -> bytes:
         if name not in self._ready:
@@ -296,6 +294,30 @@ def _draw_chart(spec: ChartSpec, sans_font: Path, sans_bold_font: Path) -> tuple
 def chart_size(spec: ChartSpec) -> tuple[float, float]:
     """The chart's box in points: fixed per kind (the city chart grows with its rows)."""
     return WIDTH_PT, _height(spec)
+
+
+_verified: dict[tuple[str, str], tuple[tuple, bytes]] = {}   # (folder, entry) → (the file's stat, its drawing)
+
+
+def _verified_entry(store: CacheStore, name: str) -> bytes | None:
+    """The cached drawing ``name`` if its seal verifies and it is wholly in the format, else None.
+    Kept per process while the file is unchanged: a batch's workers (forked after the shared charts
+    were looked at) and ``watch`` do not read and check the same entry again for every excerpt or
+    rebuild, and a deleted or replaced entry is looked at afresh."""
+    key = (str(store.folder), name)
+    try:
+        st = os.stat(store.path(name))
+    except OSError:
+        return None
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    known = _verified.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    drawing = store.get(name)
+    if drawing is None or not _whole_drawing(drawing):
+        return None
+    _verified[key] = (stamp, drawing)
+    return drawing
 
 
 def _whole_drawing(data: bytes) -> bool:

@@ -15,7 +15,7 @@ _drawings: dict[str, object] = {}
 
 
 def chart_drawing(image: ChartImage):
-    """The chart as a ReportLab drawing, built from the chart stage's JSON drawing once per process.
+    """The chart ready to draw (drawings.ChartDrawing), built from the chart stage's JSON once per process.
 
     The JSON is a closed format (drawings.py): a few shape classes, fixed attributes
     of checked types, fonts named by role (``sans``, ``sans-bold``) and mapped here to
@@ -43,7 +43,7 @@ def note_paragraphs(notes: tuple[str, ...], style=SOURCE_NOTE) -> list:
 
 
 class FigureBlock(Flowable):
-    """A chart (vector, from SVG), its caption 图 N-M below and the 资料来源 line: one unit (R9)."""
+    """A chart (vector, from the chart stage's JSON drawing), its caption 图 N-M below and the 资料来源 line: one unit (R9)."""
 
     def __init__(self, figure: Figure, image: ChartImage, key: str, state: "LayoutState"):
         super().__init__()
@@ -92,10 +92,8 @@ class FigureBlock(Flowable):
 
     def draw_chart(self, c) -> None:
         """Inside the figure's form, once the layout is done: the chart at its box's size."""
-        from reportlab.graphics import renderPDF
-
         drawing = chart_drawing(self.image)
         c.saveState()
         c.scale(self.img_w / drawing.width, self.img_h / drawing.height)
-        renderPDF.draw(drawing, c, 0, 0)
+        drawing.draw(c)
         c.restoreState()

@@ -42,12 +42,9 @@ def register_fonts(font_files: dict[str, Path], cache_dir: Path | None = None) -
                 raise ContentError([Problem(SourcePos(rel), "", f"cannot use this font for {role} text: the file "
                                                                 "is damaged or cut short (not a complete TrueType "
                                                                 "font); restore it from the repository")]) from None
-    # Without these ReportLab puts a non-embedded Helvetica into the page resources
-    # (the canvas default, and renderPDF's initial state for embedded charts).
+    # Without this ReportLab puts a non-embedded Helvetica into the page resources (the canvas
+    # default; renderPDF's, for SVG images, is set where they are drawn: images.py).
     rl_config.canvas_basefontname = SERIF
-    from reportlab.graphics.shapes import STATE_DEFAULTS
-
-    STATE_DEFAULTS["fontName"] = SERIF
 
 
 def font_coverage(font_files: dict[str, Path], cache_dir: Path | None = None) -> dict[str, AbstractSet[int]]:

@@ -32,6 +32,11 @@ def draw_image(c, image: ImageFigure, x: float, y: float, w: float, h: float) ->
     """The picture with its lower left corner at (x, y): a bitmap embedded once, an SVG as vectors."""
     if image.kind == "svg":
         from reportlab.graphics import renderPDF
+        from reportlab.graphics.shapes import STATE_DEFAULTS
+
+        from .styles import SERIF
+
+        STATE_DEFAULTS["fontName"] = SERIF   # renderPDF's initial font: else a non-embedded Helvetica is named
 
         drawing = _parse_svg(image.path.read_bytes())
         c.saveState()
