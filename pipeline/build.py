@@ -265,23 +265,15 @@ def list_cities(options: Options) -> list[CityProfile]:
 
 
 class CityBuilder:
-    """Builds per-city excerpts from one loaded, validated project.
+    """Builds per-city excerpts from a project that has been through :func:`check` (loaded, validated,
+    its edition resolved with the consistency rules and its glyphs checked).
 
     A batch worker makes one (its pool initializer), so the project, the data,
     the fonts' glyph coverage and the registered fonts are loaded once per
     process, not once per city.
     """
 
-    def __init__(self, options: Options, project: Project | None = None):
-        from .load import load_project
-        from .validate import validate_project
-
-        if project is None:
-            checked_output_dir(options.project)
-            project = load_project(options.project, options.edition)
-            problems = validate_project(project)
-            if problems:
-                raise ContentError(problems)
+    def __init__(self, options: Options, project: Project):
         from .typeset import font_coverage
 
         self.options = options
@@ -303,7 +295,8 @@ class CityBuilder:
         from .validate import glyph_problems
 
         city_id = find_city(self.project, city)
-        document = resolve_document(self.project, self.epoch, city_id)
+        # the rules were checked with the edition, on the same data (see the class's docstring)
+        document = resolve_document(self.project, self.epoch, city_id, rules=False)
         problems = glyph_problems(document, self.coverage, self.project.root)
         if problems:
             raise ContentError(problems)

@@ -181,7 +181,7 @@ class _Resolver:
         return title
 
     # -- the whole document
-    def document(self, epoch: int) -> ResolvedDocument:
+    def document(self, epoch: int, rules: bool = True) -> ResolvedDocument:
         ed = self.project.edition
         # the edition's own texts are templates too ({{ edition.year }} 年…); chapters see them rendered
         for key in ("title", "short_title", "subtitle", "copyright"):
@@ -215,7 +215,8 @@ class _Resolver:
                                          f"the title ('{edition.title}')"))
         docs = sorted(self.project.chapters, key=lambda d: d.data["number"])
         chapters = [(self.chapter(doc), doc) for doc in docs]
-        self.check_rules()
+        if rules:
+            self.check_rules()
         if self.problems:
             raise ContentError(self.problems)
         kept = [(c, doc) for c, doc in chapters if c is not None]
@@ -1075,8 +1076,10 @@ def resolve_traced(project: Project, epoch: int) -> tuple[ResolvedDocument, Trac
     return _Resolver(project, None, trace).document(epoch), trace
 
 
-def resolve_document(project: Project, epoch: int, city: str | None = None) -> ResolvedDocument:
+def resolve_document(project: Project, epoch: int, city: str | None = None, rules: bool = True) -> ResolvedDocument:
     """The full edition, or with ``city`` (an id or name from the declared cities table) that city's excerpt.
+    ``rules=False`` skips the consistency rules: for an excerpt resolved after the edition was checked on
+    the same data (a rule sees the data, not the city; each excerpt of a batch would check them again).
 
     An unknown city raises :class:`~pipeline.model.UsageError` listing the known ones.
     """
@@ -1084,4 +1087,4 @@ def resolve_document(project: Project, epoch: int, city: str | None = None) -> R
         from ..cities import find_city
 
         city = find_city(project, city)
-    return _Resolver(project, city).document(epoch)
+    return _Resolver(project, city).document(epoch, rules)

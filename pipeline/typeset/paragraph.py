@@ -7,6 +7,7 @@ their notes (see :mod:`pipeline.typeset.notes`), so a note always lands on its m
 """
 from __future__ import annotations
 
+from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.platypus import Flowable
 
 from ..linebreak import Run, break_lines
@@ -22,6 +23,23 @@ def _to_runs(runs: tuple[TextRun, ...], style: TextStyle) -> list[Run]:
         rise = style.size * 0.4 if r.sup else (-style.size * 0.15 if r.sub else 0.0)
         out.append(Run(r.text, style.bold_font if r.bold else style.font, size, rise, r.link, r.mark))
     return out
+
+
+_broken: dict[tuple, tuple] = {}   # break_lines' results, per process (see _broken_lines)
+
+
+def _broken_lines(runs: list[Run], width: float, indent: float, strict: bool, justify: bool) -> tuple:
+    """break_lines, kept per process: the excerpts of a batch and the rebuilds of ``watch`` set the same
+    paragraphs at the same widths again and again.  Lines are immutable; the key holds the faces whose
+    widths the breaker measured, so a face registered anew is measured anew."""
+    key = (tuple(runs), width, indent, strict, justify, tuple(getFont(f).face for f in sorted({r.font for r in runs})))
+    lines = _broken.get(key)
+    if lines is None:
+        if len(_broken) > 20_000:   # a bound for a long watch session
+            _broken.clear()
+        lines = _broken[key] = tuple(break_lines(runs, width, advance, first_indent=indent, strict=strict,
+                                                 justify=justify))
+    return lines
 
 
 class CJKParagraph(Flowable):
@@ -78,8 +96,8 @@ class CJKParagraph(Flowable):
                 self.runs = [_replace(run, text=self.known[i]) if i in self.known else run
                              for i, run in enumerate(self.runs)]
             indent = self.style.indent_em * self.style.size if self.first and not self.hang else 0.0
-            self.lines = break_lines(self.runs, availWidth - self.hang, advance, first_indent=indent,
-                                     strict=self.style.strict, justify=self.style.justify)
+            self.lines = _broken_lines(self.runs, availWidth - self.hang, indent, self.style.strict,
+                                       self.style.justify)
             self._width = availWidth
         self.width = availWidth
         self.height = len(self.lines) * self.style.leading
