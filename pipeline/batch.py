@@ -176,7 +176,8 @@ def _draw_shared_charts(options: Options, project, city: str) -> int:
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
     ed = project.edition.data
     try:
-        document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city))
+        document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city),
+                                    cache_dir=cache_dir(options))
     except Exception:   # a city's own mistake: its build reports it, and the others go on
         return 0
     fonts = project.fonts["sans"], project.fonts["sans-bold"]

@@ -136,7 +136,7 @@ def check(options: Options, early_charts: bool = False) -> tuple[Project, Resolv
     if problems:
         raise ContentError(problems)
     ed = project.edition.data
-    document = resolve_document(project, document_epoch(ed["year"], ed.get("month")))
+    document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), cache_dir=cache_dir(options))
     if early_charts:
         from .charts import send_charts_early
 
@@ -296,7 +296,8 @@ class CityBuilder:
 
         city_id = find_city(self.project, city)
         # the rules were checked with the edition, on the same data (see the class's docstring)
-        document = resolve_document(self.project, self.epoch, city_id, rules=False)
+        document = resolve_document(self.project, self.epoch, city_id, rules=False,
+                                    cache_dir=cache_dir(self.options))
         problems = glyph_problems(document, self.coverage, self.project.root)
         if problems:
             raise ContentError(problems)

@@ -11,11 +11,9 @@ template cannot reach Python internals.  Every user mistake becomes a located
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from ..load import dotted
 from ..model import (
@@ -46,17 +44,8 @@ from .quantities import NumberError, Quantity, TemplateDataError, cn_numeral, fo
 # what a data row holding a stated total calls itself in the part column (a 合计 row)
 TOTAL_WORDS = {"total", "合计", "总计"}
 from .references import Numbering, Writing, expand_runs, plain_text
-from .templates import (
-    Check,
-    _Data,
-    _compile_expression,
-    _from_string,
-    _our_types,
-    _quoted_name,
-    BudgetError,
-    is_plain_text,
-    make_environment,
-)
+from .rendercache import RenderCache, open_render_cache
+from .functions import BudgetError, Check, _Data, _our_types, _quoted_name, is_plain_text, render_plain
 
 __all__ = ["resolve_document", "cn_numeral", "parse_runs", "normalize_text", "Quantity", "format_decimal"]
 
@@ -70,13 +59,13 @@ class _Resolver:
         self.city = city
         decimals = project.tables_doc.data.get("percent_decimals", 1)
         self.data = _Data(project, decimals, project.tables_doc.data.get("thousands_separator", ""))
-        self.env = make_environment(self.data)
         self.numbering = Numbering(project.chapters)
         self.writing = Writing(self.numbering)
-        self.env.globals.update(ref=self.writing.ref, footnote=self.writing.footnote)
         self.trace = trace
-        if trace is not None:
-            self.env.globals["_bind"] = trace.bind
+        self._env = None
+        # rendered texts of earlier builds (pipeline/resolve/rendercache.py); never with a trace, whose
+        # bindings only a render makes
+        self.cache: RenderCache | None = None
         self.problems: list[Problem] = []
         self.wording: dict[str, str] = {}
         self.context: dict[str, Any] = {"edition": dict(project.edition.data), "periods": dict(project.periods)}
@@ -84,15 +73,52 @@ class _Resolver:
             self.context[f"{name}_year"] = year
 
     # -- templates
+    @property
+    def env(self):
+        """The Jinja2 sandbox, made (and Jinja2 imported) when the first text must be rendered: a
+        build whose texts all come from the render cache never needs it."""
+        if self._env is None:
+            from .templates import make_environment
+
+            env = make_environment(self.data)
+            env.globals.update(ref=self.writing.ref, footnote=self.writing.footnote)
+            if self.trace is not None:
+                env.globals["_bind"] = self.trace.bind
+            self._env = env
+        return self._env
+
     def render(self, source: str, doc: YamlDoc, path: tuple) -> str | None:
-        pos = doc.pos(path)
         if self.trace is not None:
             source = self.trace.start(doc.path, path, source)
+        elif is_plain_text(source):
+            try:
+                return render_plain(source)
+            except BudgetError as e:
+                self.problems.append(Problem(doc.pos(path), dotted(path), f"template too costly: {e}"))
+                return None
+        key = None
+        if self.cache is not None:
+            key = self.cache.key("paragraph" if self.writing.in_paragraph else "text", repr(self.context), source)
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+        return self._rendered(source, doc, path, key)
+
+    def _rendered(self, source: str, doc: YamlDoc, path: tuple, key: str | None) -> str | None:
+        """``source`` rendered by Jinja2 (kept under ``key`` in the render cache when that is safe), or
+        None and a located problem."""
+        import jinja2
+
+        from .templates import _from_string
+
+        pos = doc.pos(path)
         try:
-            if self.trace is None and is_plain_text(source):
-                return self.env.render_plain(source)
+            notes = len(self.writing.notes)
             template = _from_string(self.env, source)
-            return self.env.render_text(template, self.context)
+            text = self.env.render_text(template, self.context)
+            if key is not None and len(self.writing.notes) == notes:   # a footnote() is numbered by its render
+                self.cache.put(key, text)
+            return text
         except BudgetError as e:
             self.problems.append(Problem(_template_line(pos, source, e), dotted(path),
                                          f"template too costly: {e}"))
@@ -843,32 +869,55 @@ class _Resolver:
     # -- consistency rules declared beside the data
     def check_rules(self) -> None:
         for rule in self.project.rules:
-            if "{" in rule.name:   # a rule's name is a template too: {{ base_year }} 年…
-                try:
-                    rule = replace(rule, name=_from_string(self.env, rule.name).render(self.context))
-                except Exception:  # noqa: BLE001 - a broken name must not hide the rule's own result
-                    pass
+            key = None
+            if self.cache is not None:
+                key = self.cache.key("rule", repr(self.context), rule.check)
+                if self.cache.get(key) is not None:
+                    continue   # held with the same data before
+            import jinja2
+
+            from .templates import _compile_expression
+
             self.data.trace = []
             self.env.new_budget()
+            failure: Exception | None = None
             try:
                 expression = _compile_expression(self.env, rule.check)   # compiled once per process
                 ok = bool(expression(**self.context))   # bool() here: an undefined result raises inside the try
-            except jinja2.TemplateSyntaxError as e:
-                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': syntax error: {e.message}"))
-                continue
-            except BudgetError as e:
-                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}' too costly: {e}"))
-                continue
-            except (TemplateDataError, NumberError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
-                    AttributeError, LookupError, RuntimeError, NameError) as e:
-                self.problems.append(Problem(rule.pos, "check", f"rule '{rule.name}': {_readable(e)}"))
-                continue
+            except (jinja2.TemplateSyntaxError, BudgetError, TemplateDataError, NumberError, jinja2.TemplateError,
+                    TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RuntimeError,
+                    NameError) as e:
+                failure = e
             finally:
                 used, self.data.trace = self.data.trace, None
-            if not ok:
-                self.problems.append(Problem(rule.pos, "check", f"consistency rule failed: {rule.name}"
+            if failure is None and ok:
+                if key is not None:
+                    self.cache.put(key, "")
+                continue
+            name = self._rule_name(rule)   # only a rule reported needs its name
+            if isinstance(failure, jinja2.TemplateSyntaxError):
+                self.problems.append(Problem(rule.pos, "check", f"rule '{name}': syntax error: {failure.message}"))
+            elif isinstance(failure, BudgetError):
+                self.problems.append(Problem(rule.pos, "check", f"rule '{name}' too costly: {failure}"))
+            elif failure is not None:
+                self.problems.append(Problem(rule.pos, "check", f"rule '{name}': {_readable(failure)}"))
+            else:
+                self.problems.append(Problem(rule.pos, "check", f"consistency rule failed: {name}"
                                                                 f" ({self._explain_rule(rule.check)})"
                                                                 f"{_rows_used(used)}"))
+
+    def _rule_name(self, rule) -> str:
+        """A rule's name is a template too ({{ base_year }} 年…); a broken one is shown as written, so it
+        cannot hide the rule's own result."""
+        if "{" not in rule.name:
+            return rule.name
+        from .templates import _from_string
+
+        self.env.new_budget()
+        try:
+            return _from_string(self.env, rule.name).render(self.context)
+        except Exception:  # noqa: BLE001
+            return rule.name
 
     def _explain_rule(self, check: str) -> str:
         """Why a rule is false: the values on each side of the failing comparison; for ``and`` the
@@ -1076,15 +1125,29 @@ def resolve_traced(project: Project, epoch: int) -> tuple[ResolvedDocument, Trac
     return _Resolver(project, None, trace).document(epoch), trace
 
 
-def resolve_document(project: Project, epoch: int, city: str | None = None, rules: bool = True) -> ResolvedDocument:
+def resolve_document(project: Project, epoch: int, city: str | None = None, rules: bool = True,
+                     cache_dir: Path | None = None) -> ResolvedDocument:
     """The full edition, or with ``city`` (an id or name from the declared cities table) that city's excerpt.
     ``rules=False`` skips the consistency rules: for an excerpt resolved after the edition was checked on
     the same data (a rule sees the data, not the city; each excerpt of a batch would check them again).
 
-    An unknown city raises :class:`~pipeline.model.UsageError` listing the known ones.
+    An unknown city raises :class:`~pipeline.model.UsageError` listing the known ones.  With
+    ``cache_dir``, texts rendered by earlier builds from the same sources and data are reused
+    (pipeline/resolve/rendercache.py).
     """
     if city is not None:
         from ..cities import find_city
 
         city = find_city(project, city)
-    return _Resolver(project, city).document(epoch, rules)
+    resolver = _Resolver(project, city)
+    if cache_dir is None:
+        return resolver.document(epoch, rules)
+    targets = [(t.id, t.key, t.label) for t in resolver.numbering.targets.values()]
+    resolver.cache = open_render_cache(cache_dir, project, city, epoch, targets)
+    try:
+        document = resolver.document(epoch, rules)
+    except ContentError:
+        resolver.cache.save()   # the texts that did render: fixing the mistake re-renders only it
+        raise
+    resolver.cache.save()
+    return document
