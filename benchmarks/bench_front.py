@@ -49,7 +49,9 @@ b.freshness.up_to_date(root, cache, None, None, None); lap("up-to-date check")
 project = load_project(options.project); lap("load_project")
 assert not validate_project(project); lap("validate_project")
 ed = project.edition.data
-document = resolve_document(project, b.document_epoch(ed["year"], ed.get("month"))); lap("resolve_document")
+import inspect
+cached = {"cache_dir": cache} if "cache_dir" in inspect.signature(resolve_document).parameters else {}   # as build does
+document = resolve_document(project, b.document_epoch(ed["year"], ed.get("month")), **cached); lap("resolve_document")
 import pipeline.typeset; lap("import pipeline.typeset (ReportLab)")
 coverage = pipeline.typeset.font_coverage(project.fonts, cache); lap("font_coverage (fonts from the cache)")
 assert not glyph_problems(document, coverage, project.root); lap("glyph_problems")
