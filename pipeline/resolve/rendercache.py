@@ -11,10 +11,11 @@ render could see:
 - the template context at that moment (edition, periods, the city of an
   excerpt …), as its ``repr``;
 - a salt made once per build: this module's format, the pipeline's version and
-  code (``freshness.code_fingerprint``), Jinja2's version, every data table as
-  loaded (rows, declared formats), the edition and data dictionary as parsed,
-  the periods, the theme, the city, the document date, and what ``ref()`` can
-  print (every target's id, bookmark and label).
+  code (``freshness.code_fingerprint``), Python's, Jinja2's and MarkupSafe's
+  versions, every data table as loaded (rows, declared formats), the edition
+  and data dictionary as parsed, the periods, the theme, the city, the
+  document date, and what ``ref()`` can print (every target's id, bookmark
+  and label).
 
 A render is stored only when it succeeded and left nothing behind but its
 text: one that raised (a problem) or called ``footnote()`` (which numbers the
@@ -33,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,7 +110,8 @@ def _salt(project: Project, city: str | None, epoch: int, targets: list[tuple[st
     from ..versions import installed_version
 
     h = hashlib.sha256()
-    for part in (f"format {FORMAT}", __version__, _code(), f"jinja2 {installed_version('jinja2')}",
+    for part in (f"format {FORMAT}", __version__, _code(), sys.version, f"jinja2 {installed_version('jinja2')}",
+                 f"markupsafe {installed_version('markupsafe')}",
                  project.edition.path, project.edition_key, repr(project.edition.data),
                  repr(project.tables_doc.data), repr(sorted(project.tables.items())),
                  repr(sorted(project.periods.items())), repr(project.theme), repr(city), repr(epoch),
