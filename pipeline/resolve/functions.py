@@ -18,6 +18,7 @@ from ..numbers import (
 )
 from .quantities import Quantity, TemplateDataError
 
+
 class Row(dict):
     """A data row; templates read cells as attributes (row.year) or items (row['year'])."""
 

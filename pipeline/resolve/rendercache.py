@@ -35,7 +35,7 @@ import hashlib
 import json
 import logging
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ..cachestore import CacheStore, open_store
@@ -122,7 +122,7 @@ def _salt(project: Project, city: str | None, epoch: int, targets: list[tuple[st
     return h.hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _code() -> str:
     """The pipeline's code as this process imported it (edited later, it runs the old code still)."""
     from ..freshness import code_fingerprint
