@@ -117,8 +117,9 @@ def remove_stale_temps(target: Path) -> None:
     except OSError:
         return
     now = time.time()
+    prefix = temp_prefix(target)
     for name in names:
-        if not is_own_temp(name, target):
+        if not name.startswith(prefix) or not is_own_temp(name, target):   # most names: no regular expression
             continue
         path = target.parent / name
         try:
