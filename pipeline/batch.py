@@ -30,14 +30,13 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 from . import manifest, stopping
 from .stopping import die_with_parent
 from .build import (CityBuilder, Options, _warm_up_charts, cache_dir, check, check_writable, checked_output_dir,
-                    city_pdf, default_target, document_epoch, edition_parts, output_dir)
+                    city_pdf, default_target, edition_parts, output_dir)
 from .charts import release_worker
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
@@ -76,7 +75,7 @@ def build_cities(options: Options, cities: list[str] | None = None, jobs: int = 
 def _build_cities(options: Options, cities, jobs: int, shard, on_start, on_done) -> list[CityOutcome]:
     if jobs > 1:
         # a cold cache: the chart worker imports matplotlib while this process checks the project,
-        # then draws the charts every excerpt shows (with its partner) before the pool forks
+        # then draws the first city's charts (with its partner) while this process lays it out
         _warm_up_charts(options)
     project, _ = check(options)     # the edition's check: fail once, before any worker starts
     ids = [find_city(project, c) for c in cities] if cities else list(city_profiles(project))
@@ -117,7 +116,8 @@ def _build_cities(options: Options, cities, jobs: int, shard, on_start, on_done)
 
 
 def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
-    drawn = _draw_shared_charts(options, project, ids[0])   # before the fork: the pool inherits no chart worker
+    done(_build_first_here(options, project, ids[0]))   # before the fork: the pool inherits no chart worker
+    ids = ids[1:]
     with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
                                    initargs=(options, project, os.getpid()))
@@ -137,11 +137,6 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
                     outcome = future.result()
                 except Exception as e:  # the worker process died (killed, out of memory)
                     outcome = CityOutcome(city, city_pdf(project, city), errors=(_describe(e),))
-                if city == ids[0] and outcome.ok and drawn:   # drawn for it first, then found by all the others
-                    result = outcome.result
-                    outcome = replace(outcome, result=replace(
-                        result, charts_rendered=result.charts_rendered + drawn,
-                        charts_cached=max(0, result.charts_cached - drawn)))
                 done(outcome)
 
             _wait_each(futures, finished, order=ids)
@@ -165,32 +160,16 @@ def _wait_each(futures: dict, each, order: list | None = None) -> None:
             each(future)
 
 
-def _draw_shared_charts(options: Options, project, city: str) -> int:
-    """Draw the charts ``city``'s excerpt shows that are not in the cache yet (the common charts, and
-    the common chart its highlighted copy is recoloured from: every excerpt shows them), once, by the
-    chart worker and its partner, before the pool forks; each worker would otherwise draw them all.
-    Returns how many were drawn.  A chart that cannot be drawn is left to each city that shows it."""
-    from .charts import ChartError, charts_to_draw, keep_matplotlib_config_in, start_charts
-    from .resolve import resolve_document
+def _build_first_here(options: Options, project, city: str) -> CityOutcome:
+    """Build the batch's first excerpt in this process, as ``build --city`` does: the chart worker (and
+    its partner) draw the charts it shows while this process lays it out — the common charts and the
+    one its highlighted copy is recoloured from, which every excerpt shows.  The workers forked next
+    find them in the cache, and inherit what laying it out kept in memory (broken lines, loaded
+    drawings, compiled templates).  Each worker would otherwise draw every missing chart itself."""
+    from .charts import keep_matplotlib_config_in
 
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
-    ed = project.edition.data
-    try:
-        document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city),
-                                    cache_dir=cache_dir(options))
-    except Exception:   # a city's own mistake: its build reports it, and the others go on
-        return 0
-    fonts = project.fonts["sans"], project.fonts["sans-bold"]
-    shared = charts_to_draw([f.chart for f in document.figures()], *fonts, cache_dir(options) / "charts")
-    if not shared:
-        return 0
-    with start_charts(shared, *fonts, cache_dir(options) / "charts") as charts:   # releases the worker
-        try:
-            for image in charts.images:
-                image.drawing_bytes()   # drawn and cached
-        except ChartError:
-            return 0
-        return charts.drawn
+    return _build_one(CityBuilder(options, project), city)
 
 
 STOP_POLL_S = 0.1    # how often the batch looks for a recorded stop while it waits for cities

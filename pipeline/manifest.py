@@ -53,15 +53,23 @@ def file_digest(path: Path, cache_dir: Path | None = None) -> str:
     st = os.stat(path)
     if cache_dir is None or st.st_size < (1 << 20):
         return _file_digest(str(path), st.st_size, st.st_mtime_ns)
+    known = _large_digests.get((str(path), st.st_size, st.st_mtime_ns))
+    if known is not None:   # once per process: a batch records every excerpt's inputs
+        return known
     key = hashlib.sha256(f"{Path(path).name}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:24]
     store = CacheStore(Path(cache_dir), cache_secret(Path(cache_dir).parent))  # sealed: see cachestore.py
     name = f"sha256-{key}.txt"
     cached = store.get(name)
     if cached is not None and len(cached.strip()) == 64:
-        return cached.strip().decode("ascii")
-    digest = _file_digest(str(path), st.st_size, st.st_mtime_ns)
-    store.put(name, digest.encode("ascii"))  # a read-only cache only costs the hashing next time
+        digest = cached.strip().decode("ascii")
+    else:
+        digest = _file_digest(str(path), st.st_size, st.st_mtime_ns)
+        store.put(name, digest.encode("ascii"))  # a read-only cache only costs the hashing next time
+    _large_digests[(str(path), st.st_size, st.st_mtime_ns)] = digest
     return digest
+
+
+_large_digests: dict[tuple[str, int, int], str] = {}
 
 
 @lru_cache(maxsize=None)

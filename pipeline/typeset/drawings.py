@@ -39,7 +39,7 @@ class _PathCode:
     def __init__(self, code: str):
         self.code = code
 
-    def getCode(self) -> str:  # noqa: N802 - ReportLab's name
+    def getCode(self) -> str:   # ReportLab's name
         return self.code
 
 
