@@ -97,7 +97,7 @@ class _Resolver:
                 self.problems.append(Problem(doc.pos(path), dotted(path), f"template too costly: {e}"))
                 return None
         key = None
-        if self.cache is not None:
+        if self.cache is not None and self.trace is None:
             key = self.cache.key("paragraph" if self.writing.in_paragraph else "text", repr(self.context), source)
             cached = self.cache.get(key)
             if cached is not None:
