@@ -36,7 +36,7 @@ from typing import Callable
 from . import manifest, stopping
 from .stopping import die_with_parent
 from .build import (CityBuilder, Options, _warm_up_charts, cache_dir, check, check_writable, checked_output_dir,
-                    city_pdf, default_target, edition_parts, output_dir)
+                    city_pdf, default_target, document_epoch, edition_parts, output_dir)
 from .charts import release_worker
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
@@ -116,8 +116,9 @@ def _build_cities(options: Options, cities, jobs: int, shard, on_start, on_done)
 
 
 def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
-    done(_build_first_here(options, project, ids[0]))   # before the fork: the pool inherits no chart worker
-    ids = ids[1:]
+    if _charts_to_draw(options, project, ids[0]):
+        done(_build_first_here(options, project, ids[0]))   # before the fork: the pool inherits no chart worker
+        ids = ids[1:]
     with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
                                    initargs=(options, project, os.getpid()))
@@ -160,12 +161,28 @@ def _wait_each(futures: dict, each, order: list | None = None) -> None:
             each(future)
 
 
+def _charts_to_draw(options: Options, project, city: str) -> bool:
+    """Whether ``city``'s excerpt shows charts the cache lacks: the common charts, or the one its
+    highlighted copy is recoloured from — which every excerpt shows."""
+    from .charts import charts_to_draw
+    from .resolve import resolve_document
+
+    ed = project.edition.data
+    try:
+        document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city),
+                                    rules=False)
+    except Exception:   # a city's own mistake: its build reports it
+        return False
+    fonts = project.fonts["sans"], project.fonts["sans-bold"]
+    return bool(charts_to_draw([f.chart for f in document.figures()], *fonts, cache_dir(options) / "charts"))
+
+
 def _build_first_here(options: Options, project, city: str) -> CityOutcome:
-    """Build the batch's first excerpt in this process, as ``build --city`` does: the chart worker (and
-    its partner) draw the charts it shows while this process lays it out — the common charts and the
-    one its highlighted copy is recoloured from, which every excerpt shows.  The workers forked next
-    find them in the cache, and inherit what laying it out kept in memory (broken lines, loaded
-    drawings, compiled templates).  Each worker would otherwise draw every missing chart itself."""
+    """Build the batch's first excerpt in this process, as ``build --city`` does, when charts it shows
+    are not in the cache: the chart worker (and its partner) draw them while this process lays it out.
+    Every excerpt shows them (the common charts, and the one a highlighted copy is recoloured from):
+    the workers forked next find them in the cache, and inherit what laying the city out kept in memory
+    (broken lines, loaded drawings, compiled templates).  Each worker would otherwise draw them all."""
     from .charts import keep_matplotlib_config_in
 
     keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
