@@ -40,23 +40,43 @@ class WatchEvent:
     problems: tuple[str, ...] = ()    # one line each, when it failed
 
 
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """(mtime_ns, size) of every file in the watched folders and of top-level YAML files."""
-    state: dict[str, tuple[int, int]] = {}
+RECENT_NS = 2_000_000_000   # a file saved this recently is told apart by its content too (see snapshot)
+SMALL = 1 << 20             # … when it is small enough to read at every poll
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """(mtime_ns, size) of every file in the watched folders and of top-level YAML files; for a small file
+    saved in the last two seconds, its content's digest too.  File times advance in clock ticks of a few
+    milliseconds: two saves within one tick that keep the size (90.4 → 90.5) have the same time and size,
+    and the second would go unseen (git calls such entries "racy" and compares their content too)."""
+    import hashlib
+
+    state: dict[str, tuple] = {}
     candidates = [p for name in WATCHED_FOLDERS if (root / name).is_dir() for p in (root / name).rglob("*")]
     candidates += list(root.glob("*.yaml"))
+    now = time.time_ns()
     for path in candidates:
         try:
             st = path.stat()
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            entry: tuple = (st.st_mtime_ns, st.st_size)
+            if now - st.st_mtime_ns < RECENT_NS and st.st_size <= SMALL:
+                entry += (hashlib.sha256(path.read_bytes()).digest(),)
         except OSError:  # removed meanwhile: the next snapshot will not list it
             continue
-        if path.is_file() and not path.name.startswith("."):
-            state[path.relative_to(root).as_posix()] = (st.st_mtime_ns, st.st_size)
+        state[path.relative_to(root).as_posix()] = entry
     return state
 
 
-def changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> tuple[str, ...]:
-    return tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
+def changes(before: dict[str, tuple], after: dict[str, tuple]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in before.keys() | after.keys() if _differs(before.get(k), after.get(k))))
+
+
+def _differs(a: tuple | None, b: tuple | None) -> bool:
+    if a is None or b is None or a[:2] != b[:2]:
+        return a != b
+    return len(a) == len(b) == 3 and a[2] != b[2]   # a digest only while recent: its going is no change
 
 
 def build_once(options: Options, changed: tuple[str, ...] = ()) -> WatchEvent:
@@ -95,7 +115,7 @@ def watch(options: Options, on_build: Callable[[WatchEvent], None], interval: fl
         while True:
             time.sleep(interval)
             settled = snapshot(root)
-            if settled == now:
+            if not changes(now, settled):
                 break
             changed = changes(seen, settled)
             now = settled

@@ -153,3 +153,25 @@ def test_watch_one_edition_of_several(tmp_path):
     wrong = subprocess.run([sys.executable, "-m", "pipeline.cli", "watch", "--project", str(root), "--edition", "2010"],
                            env=env, capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 2 and "2010" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_a_second_save_in_the_same_clock_tick_with_the_same_size_is_seen(tmp_path):
+    """File times advance in ticks of a few milliseconds: a second save within one tick that keeps the
+    size (90.4 → 90.5) leaves time and size as they were; a recent file is compared by content too."""
+    from pipeline.watch import changes, snapshot
+
+    root = copy_bulletin(tmp_path / "bulletin")
+    data = next((root / "data").glob("*.csv"))
+    name = data.relative_to(root).as_posix()
+    text = data.read_text(encoding="utf-8")
+    data.write_text(text, encoding="utf-8")   # saved now
+    st = data.stat()
+    before = snapshot(root)
+    digit = next(ch for ch in text if ch.isdigit())
+    data.write_text(text.replace(digit, str((int(digit) + 1) % 10), 1), encoding="utf-8")
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))   # within the same tick: the same time, the same size
+    assert (data.stat().st_mtime_ns, data.stat().st_size) == (st.st_mtime_ns, st.st_size)
+    after = snapshot(root)
+    assert changes(before, after) == (name,)
+    # once the file is no longer recent its content is not read: that alone is no change
+    assert changes(after, {**after, name: after[name][:2]}) == ()
