@@ -68,9 +68,26 @@ def test_the_bulk_parse_equals_reportlabs(path):
 
 
 def test_a_face_entry_outside_the_format_is_refused():
-    for bad in (b"[]", b'{"format": 2, "face": {"name": {"pickle": "x"}}}',
-                b'{"format": 2, "face": {"charToGlyph": {"intmap": ["q", "AAAA", "AA=="]}}}',
-                b'{"format": 1, "face": {}}'):
+    good = fontcache.dumps(TTFontFace(str(FONTS[0])))
+    header, packed = good.split(b"\n", 1)
+    assert fontcache.loads(good)["numGlyphs"] > 1000
+    for bad in (b"[]", b"[]\n", b'{"format": 2, "face": {"name": {"pickle": "x"}}}',
+                b'{"format": 3, "face": {"name": {"pickle": "x"}}, "arrays": []}\n',
+                b'{"format": 3, "face": {"charToGlyph": {"intmap": [0, 1]}}, "arrays": [["H", 2]]}\n\0\0\0\0',
+                b'{"format": 3, "face": {"charToGlyph": {"intmap": [0, 1]}}, "arrays": [["H", 2], ["H", 1]]}\n'
+                b'\0\0\0\0\0\0',                                       # two keys, one value
+                b'{"format": 3, "face": {"charToGlyph": {"intmap": [0, 0]}}, "arrays": [["d", 1]]}\n' + bytes(8),
+                b'{"format": 3, "face": {}, "arrays": [["b", 1]]}\n\0',   # a code outside the format
+                # widths of one common value but for a key the map does not have, or a common value not a number
+                b'{"format": 3, "face": {"charWidths": {"intmap": [0, 1000, 1, 0]}}, "arrays": [["H", 1], ["H", 1]]}'
+                b'\n\1\0\2\0',
+                b'{"format": 3, "face": {"charWidths": {"intmap": [0, "x", 1, 1]}}, "arrays": [["H", 1], ["H", 0]]}'
+                b'\n\1\0',
+                header.replace(b'"format":3', b'"format":2') + b"\n" + packed,
+                header + b"\n" + packed[:-2],                               # cut short
+                header + b"\n" + packed + b"\0\0",                          # longer than the header says
+                header + packed,                                             # no header line
+                header.replace(b'"unitsPerEm":1000', b'"unitsPerEm":-1') + b"\n" + packed):
         with pytest.raises(ValueError):
             fontcache.loads(bad)
 
@@ -85,13 +102,15 @@ def test_the_pdf_is_the_same_with_and_without_the_font_cache(tmp_path):
     root = copy_project(tmp_path / "project")
     pdf = root / "output" / "2008" / "whitepaper-2008.pdf"
     assert _build(root).returncode == 0
-    faces = sorted((root / "output" / ".cache" / "fonts").glob("face-*.json"))
+    faces = sorted((root / "output" / ".cache" / "fonts").glob("face-*.face"))
     assert len(faces) == len(FONTS)
     first = pdf.read_bytes()
     assert _build(root).returncode == 0        # every face restored from the cache
     assert pdf.read_bytes() == first
     for face in faces:                          # a damaged entry is parsed again, not believed
-        face.write_bytes(face.read_bytes().replace(b'"unitsPerEm":1000', b'"unitsPerEm":2000'))
+        entry = face.read_bytes()
+        assert b'"unitsPerEm":1000' in entry
+        face.write_bytes(entry.replace(b'"unitsPerEm":1000', b'"unitsPerEm":2000'))
     result = _build(root)
     assert result.returncode == 0, result.stderr
     assert pdf.read_bytes() == first

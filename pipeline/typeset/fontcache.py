@@ -1,11 +1,12 @@
-"""What ReportLab learns from a TrueType face, kept as JSON so a build does not parse it again.
+"""What ReportLab learns from a TrueType face, kept as plain data so a build does not parse it again.
 
 ReportLab's TTFontFace reads a face's name, metrics, whole character map and
 every glyph's width in Python at registration: about 80 ms for each of our
 four GBK-size faces, every build.  Here the parsed face's attributes are
-written once to a cache entry (plain JSON, sealed like every entry, see
-pipeline/cachestore.py), named by the font file's sha256 and the ReportLab
-version, and a later build restores them.  What only subsetting needs (the
+written once to a cache entry (a line of JSON and the packed arrays of the
+character map and widths, sealed like every entry, see pipeline/cachestore.py),
+named by the font file's sha256 and the ReportLab version, and a later build
+restores them (about 2 ms a face).  What only subsetting needs (the
 file's bytes, its table directory, the glyph offsets and horizontal metrics)
 is read when the PDF is written, for the glyphs actually used, with
 ``struct`` rather than ReportLab's byte-at-a-time reader.
@@ -16,18 +17,18 @@ parsed one attribute for attribute (tests/test_font_cache.py).
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import struct
+from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from reportlab import Version
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTEncoding, TTFont, TTFontFace, TTFontFile, TTFNameBytes
 
-FORMAT = 2
+FORMAT = 3
 
 # Read from the file when first needed (subsetting at write time), never cached.
 _FROM_FILE = frozenset({"_ttf_data", "_pos", "table", "tables", "hmetrics", "glyphPos", "validate"})
@@ -167,29 +168,52 @@ class CachedTTFont(TTFont):
 
 
 def entry_name(font_digest: str) -> str:
-    return f"face-{font_digest[:32]}.rl{Version}-json{FORMAT}.json"
+    return f"face-{font_digest[:32]}.rl{Version}-v{FORMAT}.face"
+
+
+# An entry is one line of JSON (the face's attributes; ASCII, so it holds no raw newline), a newline, then
+# the packed arrays it names: each little-endian, of the narrowest of these codes that holds its values.
+# Reading one is a JSON parse of a few hundred bytes and a struct.unpack per array, every length checked.
+_ITEM_SIZES = {"H": 2, "I": 4, "q": 8, "d": 8}
 
 
 def dumps(face: TTFontFace) -> bytes | None:
-    """The face's attributes as JSON, or None if it holds something outside the format."""
+    """The face's attributes as an entry, or None if it holds something outside the format."""
+    arrays: list[tuple[str, bytes]] = []
     out = {}
     for key, value in face.__dict__.items():
         if key in _FROM_FILE or key in _ON_DEMAND or key in _DERIVED:
             continue
-        encoded = _encode(value)
+        encoded = _encode(value, arrays)
         if encoded is _UNSUPPORTED:
             return None
         out[key] = encoded
-    return json.dumps({"format": FORMAT, "face": out}, separators=(",", ":")).encode("ascii")
+    header = json.dumps({"format": FORMAT, "face": out, "arrays": [[code, len(packed) // _ITEM_SIZES[code]]
+                                                                   for code, packed in arrays]},
+                        separators=(",", ":"), ensure_ascii=True)
+    return header.encode("ascii") + b"\n" + b"".join(packed for _, packed in arrays)
 
 
 def loads(data: bytes) -> dict:
     """The attributes for CachedFace; raises ValueError for anything outside the format."""
-    doc = json.loads(data)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("face"), dict):
+    header, newline, packed = data.partition(b"\n")
+    doc = json.loads(header)
+    if (not newline or not isinstance(doc, dict) or doc.get("format") != FORMAT
+            or not isinstance(doc.get("face"), dict) or type(doc.get("arrays")) is not list):
         raise ValueError("not a cached face")
-    keys: dict[str, tuple] = {}   # the character map and the widths have the same keys: unpacked once
-    attributes = {key: _decode(value, keys) for key, value in doc["face"].items()}
+    arrays = []   # (code, bytes) of each array, in the order the header lists them
+    offset = 0
+    for item in doc["arrays"]:
+        if not (type(item) is list and len(item) == 2 and item[0] in _ITEM_SIZES and type(item[1]) is int
+                and item[1] >= 0):
+            raise ValueError("array")
+        code, count = item
+        end = offset + count * _ITEM_SIZES[code]
+        arrays.append((code, packed[offset:end]))
+        offset = end
+    if offset != len(packed):
+        raise ValueError("the arrays are not the length the header says")
+    attributes = {key: _decode(value, arrays) for key, value in doc["face"].items()}
     for required in ("name", "unitsPerEm", "charToGlyph", "charWidths", "defaultWidth", "numGlyphs"):
         if required not in attributes:
             raise ValueError(f"cached face lacks {required}")
@@ -202,7 +226,7 @@ _UNSUPPORTED = object()
 _SCALARS = (int, float, str, type(None), bool)
 
 
-def _encode(value):
+def _encode(value, arrays: list[tuple[str, bytes]]):
     if type(value) in _SCALARS:
         return value
     if type(value) is TTFNameBytes:
@@ -212,21 +236,43 @@ def _encode(value):
     if type(value) in (list, tuple) and all(type(v) in _SCALARS for v in value):
         return {"tuple" if type(value) is tuple else "list": list(value)}
     if type(value) is dict:
-        # the character map and widths (~30 000 entries a face): packed arrays, so loading is
-        # one struct.unpack, not 60 000 JSON numbers checked one by one
+        # the character map and widths (~30 000 entries a face): packed arrays of keys and of values
         key_types, value_types = set(map(type, value)), set(map(type, value.values()))
         if key_types <= {int} and len(value_types) <= 1 and value_types <= {int, float}:
-            code = "d" if value_types == {float} else "q"
-            try:
-                keys = struct.pack(f"<{len(value)}q", *value)
-                values = struct.pack(f"<{len(value)}{code}", *value.values())
-            except struct.error:
+            keys = _pack(list(value), arrays)
+            common, count = Counter(value.values()).most_common(1)[0] if value else (None, 0)
+            if count > len(value) // 2:
+                # the widths: most are one em, and a dict made with fromkeys holds one object for them all
+                others = {k: v for k, v in value.items() if v != common}
+                parts = [keys, common, _pack(list(others), arrays), _pack(list(others.values()), arrays)]
+            else:
+                parts = [keys, _pack(list(value.values()), arrays)]
+            if None in parts:
                 return _UNSUPPORTED
-            return {"intmap": [code, base64.b64encode(keys).decode("ascii"), base64.b64encode(values).decode("ascii")]}
+            return {"intmap": parts}
     return _UNSUPPORTED
 
 
-def _decode(value, unpacked_keys: dict[str, tuple]):
+def _pack(numbers: list, arrays: list[tuple[str, bytes]]) -> int | None:
+    """The index of ``numbers`` packed among ``arrays`` (added unless an equal array is there)."""
+    if any(type(n) is float for n in numbers):
+        code = "d"
+    elif not numbers or (min(numbers) >= 0 and max(numbers) < 1 << 16):
+        code = "H"
+    elif min(numbers) >= 0 and max(numbers) < 1 << 32:
+        code = "I"
+    else:
+        code = "q"
+    try:
+        array = (code, struct.pack(f"<{len(numbers)}{code}", *numbers))
+    except struct.error:
+        return None
+    if array not in arrays:
+        arrays.append(array)
+    return arrays.index(array)
+
+
+def _decode(value, arrays: list[tuple[str, bytes]]):
     if type(value) in _SCALARS:
         return value
     if isinstance(value, dict) and len(value) == 1:
@@ -237,21 +283,43 @@ def _decode(value, unpacked_keys: dict[str, tuple]):
             return payload.encode("latin-1")
         if kind in ("list", "tuple") and type(payload) is list and all(type(v) in _SCALARS for v in payload):
             return tuple(payload) if kind == "tuple" else payload
-        if kind == "intmap" and type(payload) is list and len(payload) == 3 and payload[0] in ("q", "d"):
-            code, packed_keys, values = payload
-            if type(packed_keys) is not str or type(values) is not str:
+        if kind == "intmap" and type(payload) is list and len(payload) == 2:   # [keys, values]
+            keys, values = (_array(i, arrays) for i in payload)
+            return _int_map(keys, values).copy()   # a copy: ReportLab may add to one face's map (shaping)
+        if kind == "intmap" and type(payload) is list and len(payload) == 4:
+            # [keys, the value most keys have, the keys with another value, their values]
+            keys, common, other_keys, other_values = payload
+            keys, other_keys, other_values = (_array(i, arrays) for i in (keys, other_keys, other_values))
+            if type(common) not in (int, float) or keys[0] == "d":
                 raise ValueError("intmap")
-            keys = unpacked_keys.get(packed_keys)
-            if keys is None:
-                raw = binascii.a2b_base64(packed_keys, strict_mode=True)
-                if len(raw) % 8:
-                    raise ValueError("intmap")
-                keys = unpacked_keys[packed_keys] = struct.unpack(f"<{len(raw) // 8}q", raw)
-            values = binascii.a2b_base64(values, strict_mode=True)
-            if len(values) != 8 * len(keys):
+            mapping = dict.fromkeys(_unpack(*keys), common)
+            others = _int_map(other_keys, other_values)
+            if not mapping.keys() >= others.keys():
                 raise ValueError("intmap")
-            return dict(zip(keys, struct.unpack(f"<{len(keys)}{code}", values)))
+            mapping.update(others)
+            return mapping
     raise ValueError("value outside the cached face format")
+
+
+def _array(index, arrays: list[tuple[str, bytes]]) -> tuple[str, bytes]:
+    if type(index) is not int or not 0 <= index < len(arrays):
+        raise ValueError("array")
+    return arrays[index]
+
+
+@lru_cache(maxsize=32)
+def _int_map(keys: tuple[str, bytes], values: tuple[str, bytes]) -> dict:
+    """A character map or widths table, built once per process for each payload: the regular and bold
+    faces of a family have the same character map, and copying a dict is faster than building it."""
+    if keys[0] == "d" or len(keys[1]) // _ITEM_SIZES[keys[0]] != len(values[1]) // _ITEM_SIZES[values[0]]:
+        raise ValueError("intmap")
+    return dict(zip(_unpack(*keys), _unpack(*values)))
+
+
+@lru_cache(maxsize=32)
+def _unpack(code: str, packed: bytes) -> tuple:
+    """The numbers of one array (the four faces' character maps list the same characters)."""
+    return struct.unpack(f"<{len(packed) // _ITEM_SIZES[code]}{code}", packed)
 
 
 def load_font(name: str, path: Path, store, digest: str | None) -> TTFont:

@@ -17,7 +17,7 @@ def register_fonts(font_files: dict[str, Path], cache_dir: Path | None = None) -
     """Register the four faces once per process (cheap to call again).
 
     With ``cache_dir`` (``output/.cache``), what ReportLab parses from each face
-    is kept there as sealed JSON and restored by later builds (fontcache.py).
+    is kept there as a sealed entry and restored by later builds (fontcache.py).
     """
     from reportlab.pdfbase.ttfonts import TTFError
 
