@@ -292,7 +292,7 @@ def _decode(value, arrays: list[tuple[str, bytes]]):
             keys, other_keys, other_values = (_array(i, arrays) for i in (keys, other_keys, other_values))
             if type(common) not in (int, float) or keys[0] == "d":
                 raise ValueError("intmap")
-            mapping = dict.fromkeys(_unpack(*keys), common)
+            mapping = _all_mapped_to(keys, common).copy()
             others = _int_map(other_keys, other_values)
             if not mapping.keys() >= others.keys():
                 raise ValueError("intmap")
@@ -314,6 +314,12 @@ def _int_map(keys: tuple[str, bytes], values: tuple[str, bytes]) -> dict:
     if keys[0] == "d" or len(keys[1]) // _ITEM_SIZES[keys[0]] != len(values[1]) // _ITEM_SIZES[values[0]]:
         raise ValueError("intmap")
     return dict(zip(_unpack(*keys), _unpack(*values)))
+
+
+@lru_cache(maxsize=32, typed=True)
+def _all_mapped_to(keys: tuple[str, bytes], value: int | float) -> dict:
+    """The widths before their exceptions: the same for the regular and the bold face of a family."""
+    return dict.fromkeys(_unpack(*keys), value)
 
 
 @lru_cache(maxsize=32)
