@@ -350,7 +350,8 @@ def test_concurrent_builds_share_the_cache_safely(project, cities_build):
     # (output/.cache/matplotlib is matplotlib's own font list, kept out of $HOME: not an entry of ours)
     entries = [c for c in (project / "output" / ".cache").rglob("*")
                if c.is_file() and "matplotlib" not in c.relative_to(project / "output" / ".cache").parts[:1]]
-    assert {c.suffix for c in entries} <= {".json", ".txt", ".mac"}, entries
+    # .face: a font's attributes, a JSON line and packed arrays (pipeline/typeset/fontcache.py)
+    assert {c.suffix for c in entries} <= {".json", ".txt", ".face", ".mac"}, entries
     assert {c for c in entries if c.suffix != ".mac"} == {c.with_suffix("") for c in entries if c.suffix == ".mac"}
     manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pdfs"]["2008/cities/dalian.pdf"]["sha256"] == _sha(pdf)
