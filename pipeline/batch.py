@@ -23,6 +23,7 @@ even when it is killed (:func:`pipeline.stopping.die_with_parent`).
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -120,17 +121,23 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
         done(_build_first_here(options, project, ids[0]))   # before the fork: the pool inherits no chart worker
         ids = ids[1:]
     with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
+        # what the workers inherit is left out of their garbage collections: a collection writes to every
+        # object it visits, which copied the parent's pages into each worker (~5 % of a batch's page faults)
+        gc.freeze()
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
                                    initargs=(options, project, os.getpid()))
         try:
             futures = {}
-            for city in ids:   # the workers are forked during the first submit
-                if stopping.received() is not None:
-                    break
-                try:
-                    futures[pool.submit(_run_city, city)] = city
-                except BrokenProcessPool as e:   # a worker died before all cities were handed out
-                    done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
+            try:
+                for city in ids:   # the workers are forked during the first submit
+                    if stopping.received() is not None:
+                        break
+                    try:
+                        futures[pool.submit(_run_city, city)] = city
+                    except BrokenProcessPool as e:   # a worker died before all cities were handed out
+                        done(CityOutcome(city, city_pdf(project, city), errors=(_describe(e),)))
+            finally:
+                gc.unfreeze()   # forked: this process collects as before (it may live on: tests, watch)
 
             def finished(future) -> None:
                 city = futures[future]
