@@ -16,17 +16,7 @@ from ..numbers import (
     percent_of,
     to_decimal,
 )
-from .quantities import Quantity, TemplateDataError
-
-
-class Row(dict):
-    """A data row; templates read cells as attributes (row.year) or items (row['year'])."""
-
-    def __getattr__(self, name: str):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+from .quantities import Quantity, Row, TemplateDataError
 
 
 class _Data:
