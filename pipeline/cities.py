@@ -10,6 +10,7 @@ user typed, or the share of the cities one CI job builds.  Stdlib only.
 from __future__ import annotations
 
 import difflib
+import weakref
 from dataclasses import dataclass
 
 from .model import CityDesignation, CityProfile, Problem, Project, UsageError
@@ -83,7 +84,18 @@ def city_declaration_problems(project: Project) -> list[Problem]:
 
 def city_profiles(project: Project) -> dict[str, CityProfile]:
     """Every city of the cities table (in its order) with the designations it holds (in the order of the
-    designation types)."""
+    designation types).  Kept for the last project asked about: an excerpt asks three times."""
+    if _profiles_of[0] is not None and _profiles_of[0]() is project:
+        return dict(_profiles_of[1])
+    profiles = _city_profiles(project)
+    _profiles_of[:] = [weakref.ref(project), profiles]
+    return dict(profiles)
+
+
+_profiles_of: list = [None, {}]   # [a weak reference to the project, its profiles]
+
+
+def _city_profiles(project: Project) -> dict[str, CityProfile]:
     roles = city_tables(project)
     if roles is None:
         return {}
