@@ -3,6 +3,7 @@
 
     python benchmarks/bench_cities.py                 # 3 runs each, prints Markdown rows
     python benchmarks/bench_cities.py --runs 5 --record   # also appends them to benchmarks/RESULTS.md
+    python benchmarks/bench_cities.py --runs 9 --alternate   # issue 11's ratio, the two builds taken in turn
 
 Measures (median of N fresh processes, on a private copy of the project):
 the full edition cold and warm, and all 20 city excerpts (`--all-cities`)
@@ -50,13 +51,37 @@ def series(exe: str, project: Path, args: list[str], runs: int, cold: bool) -> t
     return statistics.median(times), max(peaks)
 
 
+def alternate(exe: str, runs: int) -> int:
+    """Cold edition, then cold ``--all-cities -j 2``, ``runs`` rounds; medians and the median round's ratio."""
+    editions, batches = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        project = copy_project(Path(tmp) / "project")
+        series(exe, project, [], 1, cold=True)   # warm the OS file cache (fonts) once, untimed
+        for _ in range(runs):
+            editions.append(series(exe, project, [], 1, cold=True)[0])
+            batches.append(series(exe, project, ["--all-cities", "-j", "2"], 1, cold=True)[0])
+    edition, batch = statistics.median(editions), statistics.median(batches)
+    per_round = statistics.median(b / e for b, e in zip(batches, editions))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {machine()}; load average at the end: {load:.1f}; {runs} rounds")
+    print("| cold edition | 20 excerpts -j 2, cold | ratio of medians | median of the rounds' ratios |")
+    print("|---|---|---|---|")
+    print(f"| {edition:.2f} s | {batch:.2f} s | {batch / edition:.2f} × | {per_round:.2f} × |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    parser.add_argument("--alternate", action="store_true",
+                        help="only issue 11's ratio: the cold edition and the cold -j 2 batch, one after the other "
+                             "in each round (a drift in the machine's load hits both alike)")
     args = parser.parse_args()
     exe = shutil.which("whitepaper") or sys.exit("whitepaper is not installed (pip install -e .)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    if args.alternate:
+        return alternate(exe, args.runs)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         project = copy_project(Path(tmp) / "project")
