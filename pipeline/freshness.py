@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from . import __version__
@@ -44,8 +45,10 @@ def _stamp_name(project: Path, output: Path | None, city: str | None, edition: s
     return f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.json"
 
 
+@cache
 def code_fingerprint() -> str:
-    """The pipeline's own source files (names, sizes, mtimes): editing the code is a change too."""
+    """The pipeline's own source files (names, sizes, mtimes): editing the code is a change too.  Taken
+    once per process, when first asked (before the build): the code that runs, which a build records."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256(__version__.encode())
     for path in sorted(root.rglob("*.py")):

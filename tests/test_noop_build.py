@@ -79,3 +79,29 @@ def test_the_bulletin_is_not_built_twice_either(tmp_path):
     assert not _built(_build(root, "-o", str(out)))
     (root / "data" / next(p.name for p in (root / "data").glob("*.csv"))).open("a").write("")  # touched, same bytes
     assert not _built(_build(root, "-o", str(out)))
+
+
+def test_an_edit_of_the_pipelines_own_code_builds_again(tmp_path):
+    """The stamp holds the code that built the PDF: a changed module (an upgrade, a fix) is not 'up to date'."""
+    import shutil
+
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "pipeline", code / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    root = copy_bulletin(tmp_path / "bulletin")
+
+    def build() -> bool:
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        env.pop("SOURCE_DATE_EPOCH", None)
+        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--project", str(root)], env=env,
+                                cwd=tmp_path, capture_output=True, text=True, timeout=300)   # cwd: not the repository's code
+        assert result.returncode == 0, result.stderr
+        assert str(code) in subprocess.run([sys.executable, "-c", "import pipeline; print(pipeline.__file__)"],
+                                           env=env, cwd=tmp_path, capture_output=True, text=True).stdout
+        return _built(result)
+
+    assert build()
+    assert not build()
+    module = code / "pipeline" / "words.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# a fix\n", encoding="utf-8")
+    assert build()
+    assert not build()
