@@ -22,13 +22,15 @@ def test_a_restored_face_equals_the_parsed_one(path):
     assert data is not None
     restored = fontcache.CachedFace(str(path), fontcache.loads(data))
     # what only subsetting (and shaping) needs is read from the file on first use
-    for name in ("_ttf_data", "table", "tables", "glyphToChar"):
+    assert restored._ttf_data[:] == parsed._ttf_data   # the file, mapped into memory rather than read
+    for name in ("table", "tables", "glyphToChar"):
         assert getattr(restored, name) == getattr(parsed, name), name
     for name in ("hmetrics", "glyphPos"):    # read per glyph from the file: the same items as ReportLab's lists
         assert len(getattr(restored, name)) == len(getattr(parsed, name)), name
         assert list(getattr(restored, name)) == getattr(parsed, name), name
-    # _pos: the reader's position (every read seeks first); hmetrics, glyphPos: compared above
-    ignore = {"_pdfScale", "_source", "_pos", "hmetrics", "glyphPos"}
+    # _pos: the reader's position (every read seeks first); _ttf_data, hmetrics, glyphPos: compared above;
+    # _loaded: which version of the file the metrics came from
+    ignore = {"_pdfScale", "_source", "_pos", "_ttf_data", "hmetrics", "glyphPos", "_loaded"}
     assert ({k: v for k, v in restored.__dict__.items() if k not in ignore}
             == {k: v for k, v in parsed.__dict__.items() if k not in ignore})
     assert [restored._pdfScale(x) for x in (0, 1, 997, 2048)] == [parsed._pdfScale(x) for x in (0, 1, 997, 2048)]

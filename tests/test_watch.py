@@ -175,3 +175,30 @@ def test_a_second_save_in_the_same_clock_tick_with_the_same_size_is_seen(tmp_pat
     assert changes(before, after) == (name,)
     # once the file is no longer recent its content is not read: that alone is no change
     assert changes(after, {**after, name: after[name][:2]}) == ()
+
+
+def test_a_font_rewritten_in_place_while_watching_is_a_clear_error(tmp_path):
+    """The fonts' outlines are mapped into memory, not read: a font file rewritten in place under a running
+    `watch` must not show through as another font's glyphs (or a crash), but say so; the PDF stays."""
+    import shutil
+
+    root = copy_bulletin(tmp_path / "bulletin")
+    (root / "fonts").unlink()
+    shutil.copytree(ROOT / "fonts", root / "fonts")   # real files, to rewrite
+    pdf = root / "output" / "whitepaper-2017.pdf"
+    w = Watcher(root)
+    try:
+        assert "first build" in w.next_build()[-1]
+        good = pdf.read_bytes()
+        face = root / "fonts" / "NotoSerifSC-Regular.ttf"
+        with open(face, "r+b") as f:   # in place: the same file, other bytes
+            f.seek(0, os.SEEK_END)
+            f.write(b"\0" * 4)
+        lines = w.next_build()
+        assert any(line.startswith("error: fonts/NotoSerifSC-Regular.ttf") and "run the command again" in line
+                   for line in lines), lines
+        assert "build failed" in lines[-1] and "Traceback" not in "\n".join(lines)
+        assert pdf.read_bytes() == good
+    finally:
+        code = w.stop()
+    assert code == 0

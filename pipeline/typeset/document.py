@@ -14,6 +14,7 @@ from reportlab.platypus.doctemplate import LayoutError
 from .. import __version__
 from ..model import ChartImage, ContentError, Problem, ResolvedDocument, SourcePos, TextRun
 from .flow import FloatingLayout
+from .fontcache import FontChanged
 from .fonts import register_fonts
 from .paragraph import CJKParagraph
 from .state import LayoutState
@@ -214,7 +215,12 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
                             creator=f"whitepaper {__version__}", producer=f"whitepaper {__version__}",
                             lang="zh-CN", invariant=1, pageCompression=1,
                             initialFontName=SERIF)
-        doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
+        try:
+            doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
+        except FontChanged as e:
+            raise ContentError([Problem(SourcePos(f"fonts/{Path(e.path).name}"), "",
+                                        "the font file changed while whitepaper was using it (since this process "
+                                        "loaded it); run the command again")]) from None
     out.write(buf.getvalue())
     return doc.page
 
