@@ -55,6 +55,14 @@ def _say(text: str, err: bool = True) -> None:
     click.echo(escape_controls(text), err=err)
 
 
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null: Python's last flush of what is still buffered for a closed
+    pipe would fail in turn, with a message on stderr."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _exit_now(code: int) -> None:
     """Leave at once after a stop (SIGINT/SIGTERM): the cleanup has run, and the interpreter's exit
     would join worker-pool threads, which can wait for ever on a pool whose workers were killed."""
@@ -115,6 +123,11 @@ def _error_net(json_errors: bool = False):
             except UsageError as e:
                 message = str(e)
                 code = EXIT_USAGE
+            except BrokenPipeError:
+                # `whitepaper cities | head`: the reader of our output had what it wanted and closed the pipe
+                # (the only pipes we write to); no complaint, and the code a shell gives for SIGPIPE
+                _stdout_to_devnull()
+                sys.exit(EXIT_SIGNAL + signal.SIGPIPE)
             except OSError as e:
                 message = explain(e, action="failed")
                 code = EXIT_USAGE

@@ -270,3 +270,18 @@ def test_docs_errors_md_has_an_example_of_each_exit_code():
     cases = {name: _load_case(BROKEN / f"{name}.yaml") for name, _ in _documented_examples()}
     assert {c["exit"] for c in cases.values()} == {1, 2}
     assert len(cases) >= 25
+
+
+def test_a_reader_that_closes_the_output_early_is_no_error(tmp_path):
+    """`whitepaper cities | head -3`: the pipe's reader goes away; exit as a shell reports SIGPIPE (141), quietly."""
+    root = copy_project(tmp_path / "project")
+    read_end, write_end = os.pipe()
+    os.close(read_end)   # the reader is gone before the first line is written
+    try:
+        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "cities", "--project", str(root)],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""
