@@ -112,23 +112,27 @@ def _check(tmp_path, theme: str):
     return CliRunner().invoke(cli, ["check", "--project", str(root)])
 
 
-def test_an_unknown_page_size_is_one_located_error(tmp_path):
-    result = _check(tmp_path, "margins: {top: 20}\npage_size: B7\n")
+def _one_error(result) -> str:
+    """The one error line a content mistake gets (exit 1)."""
     assert result.exit_code == 1, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.output
-    assert errors[0].startswith("error: chapters/theme.yaml:2:") and "page_size" in errors[0]
-    assert "16开" in errors[0] and "Traceback" not in result.output
+    return errors[0]
+
+
+def test_an_unknown_page_size_is_one_located_error(tmp_path):
+    result = _check(tmp_path, "margins: {top: 20}\npage_size: B7\n")
+    error = _one_error(result)
+    assert error.startswith("error: chapters/theme.yaml:2:") and "page_size" in error
+    assert "16开" in error and "Traceback" not in result.output
 
 
 def test_a_palette_too_close_in_lightness_is_one_located_error(tmp_path):
     # #1f4e79 (L* 32) and #2e6b3f (L* 40) are only 8 apart: one grey in print
     result = _check(tmp_path, 'palette:\n  - "#1f4e79"\n  - "#f4eddc"\n  - "#2e6b3f"\n')
-    assert result.exit_code == 1, result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.output
-    assert errors[0].startswith("error: chapters/theme.yaml:4:"), errors[0]
-    assert "#2e6b3f" in errors[0] and "#1f4e79" in errors[0] and "L*" in errors[0]
+    error = _one_error(result)
+    assert error.startswith("error: chapters/theme.yaml:4:"), error
+    assert "#2e6b3f" in error and "#1f4e79" in error and "L*" in error
 
 
 def _last_size(path, start: str) -> float:
@@ -165,14 +169,11 @@ def test_front_matter_titles_follow_the_chapter_size(themed):
 
 def test_headings_out_of_rank_are_located_errors(tmp_path):
     result = _check(tmp_path, "body_size: 10\nheading_sizes:\n  chapter: 14\n  section: 15\n")
-    assert result.exit_code == 1, result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.output
-    assert errors[0].startswith("error: chapters/theme.yaml:3:"), errors[0]
-    assert "14 pt" in errors[0] and "15 pt" in errors[0]
+    error = _one_error(result)
+    assert error.startswith("error: chapters/theme.yaml:3:"), error
+    assert "14 pt" in error and "15 pt" in error
     result = _check(tmp_path / "again", "heading_sizes: {subsection: 9}\n")
-    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert result.exit_code == 1 and len(errors) == 1, result.output
-    assert errors[0].startswith("error: chapters/theme.yaml:1:") and "smaller than the body text (10.5 pt)" in errors[0]
+    error = _one_error(result)
+    assert error.startswith("error: chapters/theme.yaml:1:") and "smaller than the body text (10.5 pt)" in error
     result = _check(tmp_path / "third", "caption_size: 30\n")
     assert result.exit_code == 1 and "chapters/theme.yaml:1:" in result.output and "caption_size" in result.output
