@@ -35,7 +35,6 @@ import hashlib
 import json
 import logging
 import sys
-from functools import cache
 from pathlib import Path
 
 from ..cachestore import CacheStore, open_store
@@ -107,10 +106,12 @@ def open_render_cache(cache_dir: Path, project: Project, city: str | None, epoch
 def _salt(project: Project, city: str | None, epoch: int, targets: list[tuple[str, str, str]]) -> str:
     """Everything besides a template's source and context that can change what it renders."""
     from .. import __version__
+    from ..freshness import code_fingerprint
     from ..versions import installed_version
 
     h = hashlib.sha256()
-    for part in (f"format {FORMAT}", __version__, _code(), sys.version, f"jinja2 {installed_version('jinja2')}",
+    # code_fingerprint: the code as this process imported it (taken once)
+    for part in (f"format {FORMAT}", __version__, code_fingerprint(), sys.version, f"jinja2 {installed_version('jinja2')}",
                  f"markupsafe {installed_version('markupsafe')}",
                  project.edition.path, project.edition_key, repr(project.edition.data),
                  repr(project.tables_doc.data), repr(sorted(project.tables.items())),
@@ -121,10 +122,3 @@ def _salt(project: Project, city: str | None, epoch: int, targets: list[tuple[st
         h.update(data)
     return h.hexdigest()
 
-
-@cache
-def _code() -> str:
-    """The pipeline's code as this process imported it (edited later, it runs the old code still)."""
-    from ..freshness import code_fingerprint
-
-    return code_fingerprint()
