@@ -43,6 +43,11 @@ def preload(sans_font: Path, sans_bold_font: Path) -> str:
     A batch build calls this before forking its workers, so each worker inherits
     matplotlib instead of importing it again (0.3–0.5 s a worker).
     """
+    import logging
+
+    # matplotlib's own notices ("Could not save font_manager cache" on a full disk, font fallbacks) are
+    # not the user's concern: a stage does not print, and the build says what went wrong in one line
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     import matplotlib
 
     matplotlib.use("svg")
