@@ -280,6 +280,8 @@ def _build_cities(project: Path, output: Path | None, cities: list[str] | None, 
     def start(ids: list[str]) -> None:
         nonlocal bar
         # on stderr, and only on a terminal: CI logs and --json output stay clean
+        # no monitor thread: it would outlive the batch and cost the fast exit (_leave_without_teardown)
+        tqdm.monitor_interval = 0
         bar = tqdm(total=len(ids), desc="cities", unit="city", file=sys.stderr, disable=None, leave=False)
 
     def done(outcome) -> None:
