@@ -117,15 +117,19 @@ def _build_cities(options: Options, cities, jobs: int, shard, on_start, on_done)
 
 
 def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
-    if _charts_to_draw(options, project, ids[0]):
-        done(_build_first_here(options, project, ids[0]))   # before the fork: the pool inherits no chart worker
+    builder = CityBuilder(options, project)
+    if _charts_to_draw(options, project, ids[0]) or (ids[0] == builder.reference and not builder.plan_stored()):
+        done(_build_first_here(builder, ids[0]))   # before the fork: the pool inherits no chart worker
         ids = ids[1:]
+    if not ids:
+        return
+    plan = builder.glyph_plan()   # made once, here: every worker numbers its excerpts' characters by it
     with stopping.recorded():   # stops are acted on below (a stop now raises on leaving)
         # what the workers inherit is left out of their garbage collections: a collection writes to every
         # object it visits, which copied the parent's pages into each worker (~5 % of a batch's page faults)
         gc.freeze()
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
-                                   initargs=(options, project, os.getpid()))
+                                   initargs=(options, project, os.getpid(), plan))
         try:
             futures = {}
             try:
@@ -184,16 +188,18 @@ def _charts_to_draw(options: Options, project, city: str) -> bool:
     return bool(charts_to_draw([f.chart for f in document.figures()], *fonts, cache_dir(options) / "charts"))
 
 
-def _build_first_here(options: Options, project, city: str) -> CityOutcome:
+def _build_first_here(builder: CityBuilder, city: str) -> CityOutcome:
     """Build the batch's first excerpt in this process, as ``build --city`` does, when charts it shows
-    are not in the cache: the chart worker (and its partner) draw them while this process lays it out.
-    Every excerpt shows them (the common charts, and the one a highlighted copy is recoloured from):
-    the workers forked next find them in the cache, and inherit what laying the city out kept in memory
-    (broken lines, loaded drawings, compiled templates).  Each worker would otherwise draw them all."""
+    are not in the cache (the chart worker and its partner draw them while this process lays it out),
+    or when it is the first city and its glyph plan is not in the cache (the workers number their
+    characters by it).  Every excerpt shows those charts (the common charts, and the one a highlighted
+    copy is recoloured from): the workers forked next find them in the cache, and inherit what laying
+    the city out kept in memory (broken lines, loaded drawings, compiled templates, made font subsets).
+    Each worker would otherwise draw them all."""
     from .charts import keep_matplotlib_config_in
 
-    keep_matplotlib_config_in(cache_dir(options) / "matplotlib")   # before matplotlib is imported anywhere
-    return _build_one(CityBuilder(options, project), city)
+    keep_matplotlib_config_in(cache_dir(builder.options) / "matplotlib")   # before matplotlib is imported
+    return _build_one(builder, city)
 
 
 STOP_POLL_S = 0.1    # how often the batch looks for a recorded stop while it waits for cities
@@ -227,8 +233,9 @@ def _stop_worker(signum, frame) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(options: Options, project, parent_pid: int) -> None:
-    """Pool initializer: the checked project and data, the fonts' coverage and the fonts, once per worker.
+def _init_worker(options: Options, project, parent_pid: int, plan) -> None:
+    """Pool initializer: the checked project and data, the glyph plan, the fonts' coverage and the fonts,
+    once per worker.
 
     A failure here (an unreadable font …) is kept and reported for each city
     this worker is given, rather than breaking the pool with a bare traceback.
@@ -245,6 +252,7 @@ def _init_worker(options: Options, project, parent_pid: int) -> None:
     draw_inline()   # a chart process of a worker would outlive a stopped batch
     try:
         builder = CityBuilder(options, project)
+        builder.use_plan(plan)
         builder.load_fonts()
         _builder = builder
     except ContentError as e:

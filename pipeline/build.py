@@ -271,9 +271,16 @@ class CityBuilder:
     A batch worker makes one (its pool initializer), so the project, the data,
     the fonts' glyph coverage and the registered fonts are loaded once per
     process, not once per city.
+
+    Excerpts number their characters as the first city's excerpt does (its
+    glyph plan, pipeline/typeset/glyphplan.py), so they share font subsets and
+    the lines they print alike.  The plan is a function of the inputs: it comes
+    from building the first city (in memory when another is asked for), and is
+    kept in ``output/.cache/glyphs`` for the next build.
     """
 
     def __init__(self, options: Options, project: Project):
+        from .cities import city_profiles
         from .typeset import font_coverage
 
         self.options = options
@@ -281,6 +288,8 @@ class CityBuilder:
         ed = project.edition.data
         self.epoch = document_epoch(ed["year"], ed.get("month"))
         self.coverage = font_coverage(project.fonts, cache_dir(options))  # registers the fonts: once per worker
+        self.reference = next(iter(city_profiles(project)), None)   # whose excerpt the plan comes from
+        self._plan = _UNKNOWN
 
     def load_fonts(self) -> None:
         """Register the PDF fonts now (a worker does this once, before its first city)."""
@@ -291,22 +300,98 @@ class CityBuilder:
     def build(self, city: str, output: Path | None = None) -> BuildResult:
         """Resolve, check glyphs and typeset one city's excerpt to output/cities/<id>.pdf (or ``output``)."""
         from .cities import find_city
+
+        city_id = find_city(self.project, city)
+        document = self._document(city_id)
+        target = Path(output) if output else default_target(self.project.root, *edition_parts(self.project),
+                                                            "cities", f"{city_id}.pdf")
+        if city_id == self.reference:
+            return render_pdf(self.project, document, target, self.options, keep_plan=self._keep_plan)
+        return render_pdf(self.project, document, target, self.options, glyphs=self.glyph_plan())
+
+    def _document(self, city_id: str) -> ResolvedDocument:
         from .resolve import resolve_document
         from .validate import glyph_problems
 
-        city_id = find_city(self.project, city)
         # the rules were checked with the edition, on the same data (see the class's docstring)
         document = resolve_document(self.project, self.epoch, city_id, rules=False,
                                     cache_dir=cache_dir(self.options))
         problems = glyph_problems(document, self.coverage, self.project.root)
         if problems:
             raise ContentError(problems)
-        target = Path(output) if output else default_target(self.project.root, *edition_parts(self.project),
-                                                            "cities", f"{city_id}.pdf")
-        return render_pdf(self.project, document, target, self.options)
+        return document
+
+    def glyph_plan(self):
+        """The plan excerpts other than the first city's number their characters by (None when that
+        city's excerpt cannot be built: each excerpt then numbers its own)."""
+        if self._plan is _UNKNOWN and not self.plan_stored():
+            from .charts import chart_boxes
+            from .typeset import glyph_plan_of
+
+            try:
+                document = self._document(self.reference)
+            except (ContentError, UsageError):
+                self._plan = None   # the first city reports its own mistake when it is built
+            else:
+                # laid out with its charts' boxes: the plan is taken before charts are drawn
+                figures = document.figures()
+                boxes = dict(zip((f.id for f in figures), chart_boxes([f.chart for f in figures])))
+                self._keep_plan(glyph_plan_of(document, boxes, self.project.fonts))
+        return self._plan
+
+    def plan_stored(self) -> bool:
+        """Whether the plan is known here or in the cache (taken from there if so)."""
+        if self._plan is _UNKNOWN:
+            from .typeset.glyphplan import loads_plan
+
+            data = self._plan_store().get(self._plan_entry())
+            plan = loads_plan(data) if data is not None else None
+            if plan is not None:
+                self._plan = plan
+        return self._plan is not _UNKNOWN
+
+    def use_plan(self, plan) -> None:
+        """The plan a batch's parent made (a worker takes it rather than making it again)."""
+        self._plan = plan
+
+    def _keep_plan(self, plan) -> None:
+        self._plan = plan
+        self._plan_store().put(self._plan_entry(), plan.dumps())
+
+    def _plan_store(self):
+        from .cachestore import open_store
+
+        return open_store(cache_dir(self.options), "glyphs")
+
+    def _plan_entry(self) -> str:
+        from .freshness import code_fingerprint
+
+        # the first city's excerpt is a function of the inputs (files, tools, date) and of this code
+        inputs = manifest.inputs_hash(self.project, self.reference, self.epoch, cache_dir(self.options) / "fonts")
+        return f"plan-{hashlib.sha256(f'{inputs}:{code_fingerprint()}'.encode()).hexdigest()[:32]}.json"
 
 
-def render_pdf(project: Project, document: ResolvedDocument, target: Path, options: Options) -> BuildResult:
+_UNKNOWN = object()   # a CityBuilder's glyph plan not looked for yet
+
+
+def render_pdf(project: Project, document: ResolvedDocument, target: Path, options: Options,
+               glyphs=None, keep_plan=None) -> BuildResult:
+    """Typeset ``document`` to ``target`` (atomically) with its charts; ``glyphs``/``keep_plan``: see
+    :func:`pipeline.typeset.typeset_document`."""
+    with atomic_output(target) as out:
+        hashed = _HashingWriter(out)
+        pages, drawn = _typeset(project, document, hashed, options, glyphs, keep_plan)
+    figures = len(document.figures())
+    city = document.city_profile.id if document.city_profile is not None else None
+    result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=figures - drawn)
+    return replace(result, city=city, sha256=hashed.hexdigest(), edition=project.edition_key or None,
+                   inputs=manifest.inputs_hash(project, city, document.epoch, cache_dir(options) / "fonts"))
+
+
+def _typeset(project: Project, document: ResolvedDocument, out, options: Options, glyphs=None,
+             keep_plan=None) -> tuple[int, int]:
+    """Lay ``document`` out into ``out`` while the charts not in the cache are drawn; returns the page
+    count and how many charts were drawn."""
     from .charts import ChartError, keep_matplotlib_config_in, start_charts
     from .typeset import typeset_document
 
@@ -316,18 +401,13 @@ def render_pdf(project: Project, document: ResolvedDocument, target: Path, optio
         # charts not in the cache are drawn by a worker process while the document is laid out
         with start_charts([f.chart for f in figures], project.fonts["sans"], project.fonts["sans-bold"],
                           cache_dir(options) / "charts") as charts:
-            drawn = charts.drawn
             by_id = {f.id: img for f, img in zip(figures, charts.images)}
-            log.info("charts: %d drawn, %d from cache", drawn, len(figures) - drawn)
-            with atomic_output(target) as out:
-                hashed = _HashingWriter(out)
-                pages = typeset_document(document, by_id, project.fonts, hashed, cache_dir(options))
+            log.info("charts: %d drawn, %d from cache", charts.drawn, len(figures) - charts.drawn)
+            pages = typeset_document(document, by_id, project.fonts, out, cache_dir(options), glyphs=glyphs,
+                                     keep_plan=keep_plan)
+            return pages, charts.drawn
     except ChartError as e:
         raise _chart_problem(figures, e) from None
-    city = document.city_profile.id if document.city_profile is not None else None
-    result = BuildResult(pdf=target, pages=pages, charts_rendered=drawn, charts_cached=len(figures) - drawn)
-    return replace(result, city=city, sha256=hashed.hexdigest(), edition=project.edition_key or None,
-                   inputs=manifest.inputs_hash(project, city, document.epoch, cache_dir(options) / "fonts"))
 
 
 def draw_charts(project: Project, figures: list, options: Options):

@@ -419,6 +419,54 @@ class ResolvedDocument:
     def tables(self) -> list[TableBlock]:
         return [b for c in self.chapters for b in c.blocks if isinstance(b, TableBlock)]
 
+    def texts(self):
+        """Every text the document prints from its sources, with where it comes from (None: the edition
+        file), in reading order: the glyph check looks at these, the glyph plan at their characters."""
+        def paragraph_texts(para):
+            yield para.text, para.pos
+            for note in para.notes:
+                yield "".join(r.text for r in note.runs), note.pos
+
+        ed = self.edition
+        for t in (ed.title, ed.short_title, ed.subtitle, ed.publisher, ed.guidance, ed.copyright, *ed.co_publishers):
+            yield t, None
+        for chapter in self.chapters:
+            yield chapter.title, chapter.pos
+            for block in chapter.blocks:
+                if isinstance(block, Paragraph):
+                    yield from paragraph_texts(block)
+                elif isinstance(block, ListBlock):
+                    for item in block.items:
+                        yield from paragraph_texts(item)
+                elif isinstance(block, Figure):
+                    chart = block.chart
+                    for part in (block.title, block.source, chart.unit, *chart.categories, *chart.labels,
+                                 *(name for name, _ in chart.series), *block.notes):
+                        yield part, block.pos
+                elif isinstance(block, ImageFigure):
+                    for part in (block.title, block.source, *block.notes):
+                        yield part, block.pos
+                elif isinstance(block, TableBlock):
+                    for part in (block.title, block.source, block.unit, *block.header,
+                                 *(c for r in block.rows for c in r), *block.notes):
+                        yield part, block.pos
+                else:
+                    yield getattr(block, "title", ""), block.pos
+        city = self.city_profile
+        if city is not None:
+            yield city.name, None
+            for d in city.designations:
+                for part in (d.type_name, d.site, d.target_market, d.as_of):
+                    yield part, None
+
+    def text_chars(self) -> frozenset[int]:
+        """The code points of :meth:`texts` (kept: a batch asks for each excerpt's twice)."""
+        known = self.__dict__.get("_text_chars")
+        if known is None:
+            known = frozenset(ord(ch) for text, _ in self.texts() for ch in text or "")
+            object.__setattr__(self, "_text_chars", known)
+        return known
+
 
 # The chart stage's drawing format (pipeline/charts/vector.py writes it, pipeline/typeset/drawings.py
 # reads it): here, so that checking a cached chart imports neither matplotlib nor ReportLab.

@@ -441,42 +441,9 @@ def glyph_problems(document, coverage: dict[str, frozenset[int]], root) -> list[
     ``coverage`` maps a font file name to its code points.  A missing character
     is reported where it first occurs in the chapter or data files.
     """
-    from .model import Figure, ImageFigure, ListBlock, Paragraph, TableBlock
-
-    def paragraph_texts(para):
-        yield para.text, para.pos
-        for note in para.notes:
-            yield "".join(r.text for r in note.runs), note.pos
-
-    texts: list[tuple[str, object]] = []
-    ed = document.edition
-    for t in (ed.title, ed.short_title, ed.subtitle, ed.publisher, ed.guidance, ed.copyright,
-              *ed.co_publishers):
-        texts.append((t, None))
-    for chapter in document.chapters:
-        texts.append((chapter.title, chapter.pos))
-        for block in chapter.blocks:
-            if isinstance(block, Paragraph):
-                texts.extend(paragraph_texts(block))
-            elif isinstance(block, ListBlock):
-                for item in block.items:
-                    texts.extend(paragraph_texts(item))
-            elif isinstance(block, Figure):
-                chart = block.chart
-                parts = [block.title, block.source, chart.unit, *chart.categories, *chart.labels,
-                         *(name for name, _ in chart.series), *block.notes]
-                texts.extend((p, block.pos) for p in parts)
-            elif isinstance(block, ImageFigure):
-                texts.extend((p, block.pos) for p in (block.title, block.source, *block.notes))
-            elif isinstance(block, TableBlock):
-                parts = [block.title, block.source, block.unit, *block.header, *(c for r in block.rows for c in r),
-                         *block.notes]
-                texts.extend((p, block.pos) for p in parts)
-            else:
-                texts.append((getattr(block, "title", ""), block.pos))
     seen: set[str] = set()
     problems = []
-    for text, pos in texts:
+    for text, pos in document.texts():
         for ch in text or "":
             if ch in seen or ch in "\n\t":
                 continue

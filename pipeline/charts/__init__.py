@@ -17,9 +17,9 @@ drawing again).
 """
 from __future__ import annotations
 
-from .cache import (cache_key, charts_to_draw, draw_inline, font_stamp, keep_worker, release_worker, render_charts,
+from .cache import (cache_key, chart_boxes, charts_to_draw, draw_inline, font_stamp, keep_worker, release_worker, render_charts,
                     send_charts_early, start_charts, warm_up)
 from .draw import ChartError, keep_matplotlib_config_in, preload
 
-__all__ = ["charts_to_draw", "draw_inline", "render_charts", "send_charts_early", "start_charts", "warm_up", "keep_worker", "release_worker", "preload", "cache_key", "font_stamp", "ChartError",
+__all__ = ["chart_boxes", "charts_to_draw", "draw_inline", "render_charts", "send_charts_early", "start_charts", "warm_up", "keep_worker", "release_worker", "preload", "cache_key", "font_stamp", "ChartError",
            "keep_matplotlib_config_in"]

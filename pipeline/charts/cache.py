@@ -305,6 +305,11 @@ def chart_size(spec: ChartSpec) -> tuple[float, float]:
     return WIDTH_PT, _height(spec)
 
 
+def chart_boxes(specs: list[ChartSpec]) -> list[ChartImage]:
+    """Each chart's box without its drawing: enough to lay a document out (never to write it)."""
+    return [ChartImage(Path(), *chart_size(spec)) for spec in specs]
+
+
 _verified: dict[tuple[str, str], tuple[tuple, bytes]] = {}   # (folder, entry) → (the file's stat, its drawing)
 
 

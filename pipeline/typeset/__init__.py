@@ -19,10 +19,10 @@ colours, text styles), ``fonts``, ``paragraph`` (Chinese paragraphs), ``structur
 """
 from __future__ import annotations
 
-from .document import typeset_document
+from .document import glyph_plan_of, typeset_document
 from .fonts import advance, font_coverage, register_fonts
 from .samples import typeset_samples
 from .styles import BODY_SIZE, CHARS_PER_LINE, LEADING, TEXT_W
 
-__all__ = ["typeset_document", "typeset_samples", "register_fonts", "font_coverage", "advance",
+__all__ = ["typeset_document", "glyph_plan_of", "typeset_samples", "register_fonts", "font_coverage", "advance",
            "BODY_SIZE", "CHARS_PER_LINE", "LEADING", "TEXT_W"]

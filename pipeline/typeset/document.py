@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ..model import ChartImage, ContentError, Problem, ResolvedDocument, SourceP
 from .flow import FloatingLayout
 from .fontcache import FontChanged
 from .fonts import register_fonts
+from .glyphplan import GlyphPlan, apply_plan, plan_of, plan_token
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .story import _story
@@ -190,13 +192,34 @@ def _document_date(epoch: int):
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
+def glyph_plan_of(document: ResolvedDocument, boxes: dict[str, ChartImage], font_files: dict[str, Path]) -> GlyphPlan:
+    """The glyph plan ``document`` makes (its characters' numbering as it lays them out, its charts'
+    own characters aside): laid out with its charts' boxes only, never written."""
+    kept: list[GlyphPlan] = []
+    try:
+        typeset_document(document, boxes, font_files, None, keep_plan=kept.append, plan_only=True)
+    except _PlanTaken:
+        pass
+    return kept[0]
+
+
+class _PlanTaken(Exception):
+    """The layout is done and the glyph plan taken: nothing is written (glyph_plan_of)."""
+
+
 def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], font_files: dict[str, Path],
-                     out, cache_dir: Path | None = None) -> int:
+                     out, cache_dir: Path | None = None, glyphs: GlyphPlan | None = None,
+                     keep_plan: Callable[[GlyphPlan], None] | None = None, plan_only: bool = False) -> int:
     """Lay out the document in one pass and write it to ``out``; returns the page count.
 
     One pass is enough because nothing before the body depends on page numbers
     except the 目录 lines' numbers, whose space is known in advance: those are
     drawn into form XObjects when the layout is complete (WhitepaperCanvas.save).
+
+    ``glyphs`` numbers the characters it holds as its reference document did
+    (glyphplan.py), so documents sharing most of their text share font subsets;
+    ``keep_plan`` is given this document's own numbering, to serve as such a reference
+    (taken when the layout is done, before the charts are drawn; ``plan_only`` stops there).
     """
     import io
 
@@ -216,7 +239,9 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
                             lang="zh-CN", invariant=1, pageCompression=1,
                             initialFontName=SERIF)
         try:
-            doc.build(_story(document, images, state), canvasmaker=_canvas_maker(state))
+            plan = glyphs.for_text(document.text_chars()) if glyphs is not None else None
+            doc.build(_story(document, images, state),
+                      canvasmaker=_canvas_maker(state, plan, keep_plan, document, plan_only))
         except FontChanged as e:
             raise ContentError([Problem(SourcePos(f"fonts/{Path(e.path).name}"), "",
                                         "the font file changed while whitepaper was using it (since this process "
@@ -225,14 +250,26 @@ def typeset_document(document: ResolvedDocument, images: dict[str, ChartImage], 
     return doc.page
 
 
-def _canvas_maker(state: LayoutState):
+def _canvas_maker(state: LayoutState, plan: GlyphPlan | None, keep_plan, document: ResolvedDocument,
+                  plan_only: bool = False):
     from reportlab.pdfgen.canvas import Canvas
 
     class WhitepaperCanvas(Canvas):
         """Fills in the 目录 page numbers, adds PDF page labels matching the printed numbers
         and opens the outline panel."""
 
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.glyph_token = plan_token(plan)   # what lines and charts drawn the same way are kept by
+            if plan is not None:
+                apply_plan(self._doc, plan)
+
         def save(self):
+            if keep_plan is not None:
+                # taken before the charts are drawn: a plan never waits for them (nor for matplotlib)
+                keep_plan(plan_of(self._doc, document.text_chars()))
+                if plan_only:
+                    raise _PlanTaken
             # the charts, drawn meanwhile by the chart stage's worker, go into the forms the
             # figures placed (in document order, so font subsets come out the same every time)
             for name, figure in state.charts:

@@ -21,6 +21,7 @@ import json
 import mmap
 import os
 import struct
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from reportlab import Version
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFStream
 from reportlab.pdfbase.ttfonts import TTEncoding, TTFont, TTFontFace, TTFontFile, TTFNameBytes
 
 FORMAT = 3
@@ -55,6 +57,7 @@ class CachedFace(TTFontFace):
             self._pdfScale = lambda x: x * _1000mult
         self._source = filename
         self._loaded = _file_stamp(filename)   # the file these metrics came from (see _read_file)
+        self._made: dict[tuple[int, ...], bytes] = {}   # subsets made, by their characters
 
     def __getattr__(self, name):
         # only called for attributes not restored: the ones subsetting (or shaping) needs
@@ -96,7 +99,22 @@ class CachedFace(TTFontFace):
         # glyphs of another font under these metrics, or a crash past its new end
         if _file_stamp(self._source) != self._loaded:
             raise FontChanged(self._source)
-        return super().makeSubset(subset)
+        # documents numbering their characters by one glyph plan embed the same subsets (glyphplan.py)
+        key = tuple(subset)
+        made = self._made.get(key)
+        if made is None:
+            if len(self._made) >= _KEEP_SUBSETS:   # a long ``watch``: keep the recent ones
+                self._made.clear()
+            made = self._made[key] = super().makeSubset(subset)
+        return made
+
+    def addSubsetObjects(self, doc, fontname, subset):  # noqa: N802 - ReportLab's name
+        ref = super().addSubsetObjects(doc, fontname, subset)
+        descriptor = _referenced(doc, ref)
+        font_file = _referenced(doc, descriptor.dict.get("FontFile2")) if descriptor is not None else None
+        if doc.compression and isinstance(font_file, PDFStream):
+            font_file.filters = [SHARED_FLATE]   # the same subset is compressed once per process
+        return ref
 
     def get_table(self, tag):
         # the glyph outlines (most of the file) are read glyph by glyph when subsetting: no copy of the
@@ -193,6 +211,78 @@ class CachedTTFont(TTFont):
         self.state = WeakKeyDictionary()
         self._asciiReadable = rl_config.ttfAsciiReadable
         self.shapable = not any(fnmatch(name, g) for g in unShapedFontGlob)
+
+    def addObjects(self, doc):  # noqa: N802 - ReportLab's name
+        # ReportLab's, then each subset's widths and ToUnicode map are formatted and compressed once per
+        # process: documents numbering their characters by one glyph plan have the same ones (glyphplan.py)
+        state = self.state.get(doc)
+        names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(state.subsets))] if state else []
+        super().addObjects(doc)
+        fonts = doc.idToObject["BasicFonts"].dict
+        for name in names:
+            pdf_font = fonts.get(name)
+            widths = getattr(pdf_font, "Widths", None)
+            if isinstance(widths, PDFArray):
+                pdf_font.Widths = _SharedNumbers(widths.sequence)
+            cmap = _referenced(doc, getattr(pdf_font, "ToUnicode", None))
+            if doc.compression and isinstance(cmap, PDFStream):
+                cmap.filters = [SHARED_FLATE]
+
+
+_KEEP_SUBSETS = 256   # subsets kept per face (~30 KB each)
+
+
+def _referenced(doc, ref):
+    """The object a reference names in ``doc`` (None for anything else)."""
+    name = getattr(ref, "name", None)
+    return doc.idToObject.get(name) if isinstance(name, str) else None
+
+
+class _SharedNumbers(PDFArray):
+    """An array of numbers (a subset's widths), formatted once per process: numbers format the same in
+    every document."""
+
+    _formatted: dict[tuple, bytes] = {}
+
+    def format(self, document, IND=b"\n "):  # noqa: N803 - ReportLab's name
+        key = (tuple(self.sequence), IND)
+        out = self._formatted.get(key)
+        if out is None:
+            if len(self._formatted) >= 4 * _KEEP_SUBSETS:
+                self._formatted.clear()
+            out = self._formatted[key] = super().format(document, IND)
+        return out
+
+
+class _SharedFlate:
+    """ReportLab's FlateDecode filter, each content compressed once per process (font subsets and their
+    ToUnicode maps, the same in documents sharing a glyph plan)."""
+
+    pdfname = "FlateDecode"
+
+    def __init__(self):
+        self._done: dict[bytes, bytes] = {}
+        self._size = 0
+
+    def encode(self, text) -> bytes:
+        if isinstance(text, str):
+            text = text.encode("utf8")
+        out = self._done.get(text)
+        if out is None:
+            out = zlib.compress(text)
+            if self._size > _KEEP_COMPRESSED:
+                self._done.clear()
+                self._size = 0
+            self._done[text] = out
+            self._size += len(text) + len(out)
+        return out
+
+    def decode(self, encoded: bytes) -> bytes:
+        return zlib.decompress(encoded)
+
+
+_KEEP_COMPRESSED = 64 << 20   # bytes of contents and their compressed forms kept
+SHARED_FLATE = _SharedFlate()
 
 
 def entry_name(font_digest: str) -> str:

@@ -1,0 +1,131 @@
+"""The glyph plan: excerpts number their characters as the first city's excerpt does, so they embed the
+same font subsets; each still prints, and embeds, exactly its own text (pipeline/typeset/glyphplan.py)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+from collections import Counter
+
+import pymupdf
+
+from conftest import copy_project
+from pipeline.build import CityBuilder, Options, build, check, document_epoch
+from pipeline.resolve import resolve_document
+from pipeline.typeset import glyph_plan_of, typeset_document
+
+
+def _font_programs(pdf: pymupdf.Document) -> list[str]:
+    """The digests of the embedded font programs (FontFile2 streams, as stored)."""
+    return [hashlib.sha256(pdf.xref_stream_raw(x)).hexdigest() for x in range(1, pdf.xref_length())
+            if pdf.xref_get_key(x, "Length1")[0] != "null"]
+
+
+def _embedded_chars(pdf: pymupdf.Document) -> set[str]:
+    """Every character the embedded subsets map (their ToUnicode maps), beyond ASCII (which ReportLab
+    always numbers, whether printed or not)."""
+    out = set()
+    for x in range(1, pdf.xref_length()):
+        kind, value = pdf.xref_get_key(x, "ToUnicode")
+        if kind == "xref":
+            cmap = pdf.xref_stream(int(value.split()[0])).decode("ascii")
+            out |= {chr(int(u, 16)) for u in re.findall(r"<[0-9A-F]{2}> <([0-9A-F]{4})>", cmap) if int(u, 16) > 127}
+    return out
+
+
+def test_excerpts_share_their_font_subsets(cities_build):
+    """Excerpts other than the first city's embed the plan's subsets byte for byte.  (Those printing
+    the same part of the first city's own text share them all: most cities here.  Before the plan, one
+    program was shared by three of the twenty: each excerpt numbered from its cover's city name on.)"""
+    root, outcomes = cities_build
+    others = list(outcomes)[1:]   # the first city's excerpt makes the plan
+    programs = {city: set(_font_programs(pymupdf.open(outcomes[city].pdf))) for city in others}
+    counts = Counter(p for ps in programs.values() for p in ps)
+    shared_by_most = {p for p, n in counts.items() if n > len(others) // 2}
+    assert len(shared_by_most) >= 4, sorted(counts.values(), reverse=True)
+    sharing = [city for city, ps in programs.items() if len(ps & shared_by_most) >= 4]
+    assert len(sharing) >= 3 * len(others) // 4, sharing
+
+
+def test_an_excerpt_embeds_only_characters_it_prints(cities_build):
+    """No excerpt carries a glyph only the first city's excerpt prints (its city's name, its profile)."""
+    root, outcomes = cities_build
+    for city, outcome in outcomes.items():
+        with pymupdf.open(outcome.pdf) as pdf:
+            printed = set("".join(page.get_text() for page in pdf))
+            extra = _embedded_chars(pdf) - printed
+        assert not extra, (city, sorted(extra))
+
+
+def test_the_plan_is_the_same_from_the_cache_or_made_anew(tmp_path):
+    """An excerpt is the same bytes whether its plan was made by this build, read from the cache, or
+    the cache entry was damaged."""
+    root = copy_project(tmp_path / "project")
+    made = build(Options(project=root, city="dalian"))
+    first = made.pdf.read_bytes()
+    glyphs = root / "output" / ".cache" / "glyphs"
+    entries = [p for p in glyphs.iterdir() if p.suffix == ".json"]
+    assert len(entries) == 1
+    assert build(Options(project=root, city="dalian")).pdf.read_bytes() == first
+    entries[0].write_bytes(b'{"format": 1, "faces": [["SerifSC", [20013]]], "reference_text": []}')  # seal broken
+    assert build(Options(project=root, city="dalian")).pdf.read_bytes() == first
+    shutil.rmtree(glyphs)
+    assert build(Options(project=root, city="dalian")).pdf.read_bytes() == first
+
+
+def test_making_the_plan_needs_no_chart(tmp_path):
+    """The plan comes from the first city's layout with its charts' boxes: an empty chart cache stays
+    empty (no matplotlib for a warm excerpt whose first city's charts were never drawn)."""
+    root = copy_project(tmp_path / "project")
+    options = Options(project=root)
+    project, _ = check(options)
+    builder = CityBuilder(options, project)
+    plan = builder.glyph_plan()
+    assert plan is not None and plan.faces
+    assert all(chars for _, chars in plan.faces)
+    charts = root / "output" / ".cache" / "charts"
+    assert not charts.exists() or not list(charts.glob("*.json"))
+
+
+def test_a_document_set_by_its_own_plan_prints_the_same(bulletin):
+    """The plan changes codes, never glyphs: the bulletin (no cities) typeset with the plan it makes
+    prints the same text and the same pixels, its characters numbered in the same subsets."""
+    result, root = bulletin
+    options = Options(project=root)
+    project, document = check(options)
+    from pipeline.build import draw_charts
+
+    figures = document.figures()
+    images, _ = draw_charts(project, figures, options)
+    by_id = {f.id: img for f, img in zip(figures, images)}
+    plain, planned = io.BytesIO(), io.BytesIO()
+    typeset_document(document, by_id, project.fonts, plain)
+    plan = glyph_plan_of(document, by_id, project.fonts)
+    assert plan.faces and plan.reference_text == document.text_chars()
+    typeset_document(document, by_id, project.fonts, planned, glyphs=plan)
+    with pymupdf.open(stream=plain.getvalue()) as a, pymupdf.open(stream=planned.getvalue()) as b:
+        assert len(a) == len(b)
+        for pa, pb in zip(a, b):
+            assert pa.get_text() == pb.get_text()
+            assert pa.get_pixmap(dpi=72).samples == pb.get_pixmap(dpi=72).samples
+        assert _embedded_chars(a) == _embedded_chars(b)
+
+
+def test_a_plan_leaves_out_what_only_the_reference_prints(edition):
+    """Characters of the reference's own text that a document does not print are left out of its plan;
+    those the reference printed from elsewhere (running heads, captions' wording) stay."""
+    result, root = edition
+    options = Options(project=root)
+    project, _ = check(options)
+    builder = CityBuilder(options, project)
+    plan = builder.glyph_plan()
+    ed = project.edition.data
+    epoch = document_epoch(ed["year"], ed.get("month"))
+    other = resolve_document(project, epoch, "yantai", rules=False)
+    mine = plan.for_text(other.text_chars())
+    only_reference = plan.reference_text - other.text_chars()
+    assert only_reference   # the first city's name, at least
+    kept = {c for _, chars in mine.faces for c in chars}
+    assert not kept & only_reference
+    assert kept == {c for _, chars in plan.faces for c in chars} - only_reference
