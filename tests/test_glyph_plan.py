@@ -129,3 +129,58 @@ def test_a_plan_leaves_out_what_only_the_reference_prints(edition):
     kept = {c for _, chars in mine.faces for c in chars}
     assert not kept & only_reference
     assert kept == {c for _, chars in plan.faces for c in chars} - only_reference
+
+
+def test_a_line_kept_from_an_earlier_excerpt_is_the_line_written_afresh(tmp_path):
+    """Lines an excerpt shares with one written earlier in the process are copied, not drawn again
+    (paragraph.py keeps them by glyph plan): the excerpt is the same bytes as one written with nothing
+    kept, and as one written with the plan made anew."""
+    from pipeline.typeset import paragraph
+
+    root = copy_project(tmp_path / "project")
+    options = Options(project=root)
+    project, _ = check(options)
+    builder = CityBuilder(options, project)
+    paragraph._drawn.clear()
+    builder.build("changsha", output=tmp_path / "changsha.pdf")
+    kept = len(paragraph._drawn)
+    assert kept > 50   # most of its lines (the national chapters at least)
+    copied = builder.build("chengdu", output=tmp_path / "copied.pdf").pdf.read_bytes()
+    assert len(paragraph._drawn) < 1.2 * kept   # most of chengdu's lines were changsha's
+    paragraph._drawn.clear()
+    fresh = builder.build("chengdu", output=tmp_path / "fresh.pdf").pdf.read_bytes()
+    assert copied == fresh
+    anew = CityBuilder(options, project)
+    anew._plan_store().folder.joinpath(anew._plan_entry()).unlink()
+    assert anew.build("chengdu", output=tmp_path / "anew.pdf").pdf.read_bytes() == fresh
+
+
+def test_a_kept_line_is_kept_for_its_place_and_colour(edition):
+    """A line is copied only where it was drawn: the same line lower down, or in another colour, is
+    written anew (the key of paragraph.py's kept lines)."""
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pipeline.model import TextRun
+    from pipeline.typeset import register_fonts
+    from pipeline.typeset.glyphplan import GlyphPlan, apply_plan, plan_token
+    from pipeline.typeset.paragraph import CJKParagraph, draw_line
+    from pipeline.typeset.styles import BODY, SERIF
+
+    result, root = edition
+    register_fonts(check(Options(project=root))[0].fonts)
+    text = "软件与信息服务外包产业"
+    plan = GlyphPlan(((SERIF, tuple(ord(c) for c in text)),))
+    canvas = Canvas(io.BytesIO())
+    apply_plan(canvas._doc, plan)
+    canvas.glyph_token, canvas.glyph_chars = plan_token(plan), {SERIF: frozenset(ord(c) for c in text)}
+    paragraph = CJKParagraph((TextRun(text),), BODY)
+    paragraph.wrap(400, 100)
+    [line] = paragraph.lines
+    written = []
+    for y, colour in ((10, colors.black), (10, colors.black), (30, colors.black), (10, colors.red)):
+        draw_line(canvas, line, paragraph.runs, 0, y, colour)
+        written.append(canvas._code[-1])
+    assert written[0] == written[1]
+    assert " 30 Tm" in written[2] and " 10 Tm" not in written[2]
+    assert written[3] != written[0] and "1 0 0 rg" in written[3]

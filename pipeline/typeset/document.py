@@ -260,7 +260,8 @@ def _canvas_maker(state: LayoutState, plan: GlyphPlan | None, keep_plan, documen
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.glyph_token = plan_token(plan)   # what lines and charts drawn the same way are kept by
+            self.glyph_token = plan_token(plan)   # what lines drawn the same way are kept by (paragraph.py)
+            self.glyph_chars = {name: frozenset(chars) for name, chars in plan.faces} if plan is not None else {}
             if plan is not None:
                 apply_plan(self._doc, plan)
 

@@ -184,6 +184,48 @@ def draw_line(canvas, line, runs, dx: float, y: float, color, specials: dict | N
     glyphs = line.glyphs
     if not glyphs:
         return
+    key = _drawn_key(canvas, line, runs, dx, y, color, specials)
+    if key is not None:
+        known = _drawn.get(key)
+        if known is not None and known[0] is line:
+            # what drawing it again would do: the same text object, and ReportLab's note that the
+            # document uses transparency operators (its fill alpha is already in force: no new state)
+            canvas._doc.ensureMinPdfVersion("transparency")
+            canvas._code.append(known[1])
+            return
+    _draw_line(canvas, line, runs, dx, y, color, specials)
+    if key is not None and _numbered_by_plan(canvas, line, runs):
+        if len(_drawn) > 50_000:   # a bound for a long watch session
+            _drawn.clear()
+        _drawn[key] = (line, canvas._code[-1])
+
+
+# Lines drawn in documents numbering their characters by a glyph plan (glyphplan.py), per process: the
+# excerpts of a batch print most of their lines alike, and with the plan's codes alike.
+_drawn: dict[tuple, tuple] = {}
+
+
+def _drawn_key(canvas, line, runs, dx, y, color, specials) -> tuple | None:
+    """What decides a line's text object, when it can be kept: a plan in force, no link, mark or
+    special run (they draw more than the text object), the colour's alpha already in force."""
+    token = getattr(canvas, "glyph_token", None)
+    if token is None or specials or any(r.link or r.mark for r in runs):
+        return None
+    rgba = color.rgba() if hasattr(color, "rgba") else None
+    if rgba is None or canvas._extgstate.getValue("ca") != rgba[3]:
+        return None
+    return (id(line), dx, y, rgba, canvas._fontname, canvas._fontsize, canvas._leading, canvas.bottomup, token)
+
+
+def _numbered_by_plan(canvas, line, runs) -> bool:
+    """Whether every character of the line has the code the plan gives it (so every document with the
+    same plan writes the line alike): the plan's characters, and ASCII, which ReportLab numbers alike."""
+    planned = canvas.glyph_chars
+    return all(ord(g.char) < 128 or ord(g.char) in planned.get(runs[g.run].font, ()) for g in line.glyphs)
+
+
+def _draw_line(canvas, line, runs, dx: float, y: float, color, specials: dict | None = None) -> None:
+    glyphs = line.glyphs
     text = canvas.beginText()
     text.setFillColor(color)
     i = 0
