@@ -37,8 +37,8 @@ from typing import Callable
 from . import manifest, stopping
 from .stopping import die_with_parent
 from .build import (CityBuilder, Options, _warm_up_charts, cache_dir, check, check_writable, checked_output_dir,
-                    city_pdf, default_target, document_epoch, edition_parts, output_dir)
-from .charts import release_worker
+                    city_pdf, default_target, edition_parts, output_dir)
+from .charts import release_worker, send_charts_early
 from .cities import city_profiles, find_city, shard as shard_of
 from .files import explain, remove_own_temps
 from .model import CityOutcome, ContentError, UsageError
@@ -118,7 +118,15 @@ def _build_cities(options: Options, cities, jobs: int, shard, on_start, on_done)
 
 def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -> None:
     builder = CityBuilder(options, project)
-    if _charts_to_draw(options, project, ids[0]) or (ids[0] == builder.reference and not builder.plan_stored()):
+    first = _waiting_for_charts(options, builder, ids[0])
+    drawing = first is not None
+    if drawing:
+        # the chart worker draws them from now on; meanwhile this process resolves every excerpt (the
+        # workers inherit them), then lays out the first, whose writing waits for the charts
+        send_charts_early([f.chart for f in first.figures()], builder.project.fonts["sans"],
+                          builder.project.fonts["sans-bold"], cache_dir(options) / "charts")
+        builder.prepare(ids[1:])
+    if drawing or (ids[0] == builder.reference and not builder.plan_stored()):
         done(_build_first_here(builder, ids[0]))   # before the fork: the pool inherits no chart worker
         ids = ids[1:]
     if not ids:
@@ -129,7 +137,7 @@ def _build_in_pool(options: Options, project, ids: list[str], jobs: int, done) -
         # object it visits, which copied the parent's pages into each worker (~5 % of a batch's page faults)
         gc.freeze()
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(ids)), initializer=_init_worker,
-                                   initargs=(options, project, os.getpid(), plan))
+                                   initargs=(options, project, os.getpid(), plan, builder.prepared()))
         try:
             futures = {}
             try:
@@ -172,20 +180,17 @@ def _wait_each(futures: dict, each, order: list | None = None) -> None:
             each(future)
 
 
-def _charts_to_draw(options: Options, project, city: str) -> bool:
-    """Whether ``city``'s excerpt shows charts the cache lacks: the common charts, or the one its
-    highlighted copy is recoloured from — which every excerpt shows."""
+def _waiting_for_charts(options: Options, builder: CityBuilder, city: str):
+    """``city``'s excerpt (resolved, and kept for its build) if it shows charts the cache lacks: the
+    common charts, or the one its highlighted copy is recoloured from — which every excerpt shows."""
     from .charts import charts_to_draw
-    from .resolve import resolve_document
 
-    ed = project.edition.data
-    try:
-        document = resolve_document(project, document_epoch(ed["year"], ed.get("month")), find_city(project, city),
-                                    rules=False)
-    except Exception:   # a city's own mistake: its build reports it
-        return False
-    fonts = project.fonts["sans"], project.fonts["sans-bold"]
-    return bool(charts_to_draw([f.chart for f in document.figures()], *fonts, cache_dir(options) / "charts"))
+    resolved = builder.prepare([city])
+    if not resolved:   # a city's own mistake: its build reports it
+        return None
+    fonts = builder.project.fonts["sans"], builder.project.fonts["sans-bold"]
+    missing = charts_to_draw([f.chart for f in resolved[0].figures()], *fonts, cache_dir(options) / "charts")
+    return resolved[0] if missing else None
 
 
 def _build_first_here(builder: CityBuilder, city: str) -> CityOutcome:
@@ -233,7 +238,7 @@ def _stop_worker(signum, frame) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(options: Options, project, parent_pid: int, plan) -> None:
+def _init_worker(options: Options, project, parent_pid: int, plan, documents: dict) -> None:
     """Pool initializer: the checked project and data, the glyph plan, the fonts' coverage and the fonts,
     once per worker.
 
@@ -252,7 +257,7 @@ def _init_worker(options: Options, project, parent_pid: int, plan) -> None:
     draw_inline()   # a chart process of a worker would outlive a stopped batch
     try:
         builder = CityBuilder(options, project)
-        builder.use_plan(plan)
+        builder.adopt(plan, documents)
         builder.load_fonts()
         _builder = builder
     except ContentError as e:

@@ -290,6 +290,7 @@ class CityBuilder:
         self.coverage = font_coverage(project.fonts, cache_dir(options))  # registers the fonts: once per worker
         self.reference = next(iter(city_profiles(project)), None)   # whose excerpt the plan comes from
         self._plan = _UNKNOWN
+        self._documents: dict[str, ResolvedDocument] = {}   # resolved ahead of their build (prepare)
 
     def load_fonts(self) -> None:
         """Register the PDF fonts now (a worker does this once, before its first city)."""
@@ -313,6 +314,9 @@ class CityBuilder:
         from .resolve import resolve_document
         from .validate import glyph_problems
 
+        known = self._documents.pop(city_id, None)
+        if known is not None:
+            return known
         # the rules were checked with the edition, on the same data (see the class's docstring)
         document = resolve_document(self.project, self.epoch, city_id, rules=False,
                                     cache_dir=cache_dir(self.options))
@@ -320,6 +324,22 @@ class CityBuilder:
         if problems:
             raise ContentError(problems)
         return document
+
+    def prepare(self, city_ids: list[str]) -> list[ResolvedDocument]:
+        """Resolve and check these cities' excerpts now, kept for their builds (a batch does this while
+        its charts are drawn).  A city with a mistake is left to its build, which reports it."""
+        out = []
+        for city_id in city_ids:
+            try:
+                document = self._document(city_id)
+            except (ContentError, UsageError):
+                continue
+            self._documents[city_id] = document
+            out.append(document)
+        return out
+
+    def prepared(self) -> dict[str, ResolvedDocument]:
+        return dict(self._documents)
 
     def glyph_plan(self):
         """The plan excerpts other than the first city's number their characters by (None when that
@@ -350,9 +370,11 @@ class CityBuilder:
                 self._plan = plan
         return self._plan is not _UNKNOWN
 
-    def use_plan(self, plan) -> None:
-        """The plan a batch's parent made (a worker takes it rather than making it again)."""
+    def adopt(self, plan, documents: dict[str, ResolvedDocument]) -> None:
+        """The plan and the resolved excerpts a batch's parent made (a worker takes them rather than
+        making them again)."""
         self._plan = plan
+        self._documents.update(documents)
 
     def _keep_plan(self, plan) -> None:
         self._plan = plan
