@@ -20,6 +20,7 @@ changes codes, never glyphs.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -93,8 +94,9 @@ def apply_plan(pdf_doc, plan: GlyphPlan) -> None:
 
     The characters are given to ReportLab in the reference's order, so it assigns
     the very codes it assigned there; the next new character starts a subset of its own."""
+    registered = set(pdfmetrics.getRegisteredFontNames())
     for name, chars in plan.faces:
-        if not chars:
+        if not chars or name not in registered:
             continue
         font = pdfmetrics.getFont(name)
         font.splitString("".join(map(chr, chars)), pdf_doc)
@@ -104,10 +106,16 @@ def apply_plan(pdf_doc, plan: GlyphPlan) -> None:
 
 
 _tokens: dict[tuple, int] = {}
+_numbers = itertools.count()   # never reused: what was kept under a number stays that plan's
 
 
 def plan_token(plan: GlyphPlan | None) -> int | None:
     """A small number standing for the plan's numbering in this process (the key of what is kept for it)."""
     if plan is None:
         return None
-    return _tokens.setdefault(plan.faces, len(_tokens))
+    token = _tokens.get(plan.faces)
+    if token is None:
+        if len(_tokens) >= 1000:   # a long ``watch``: every edit makes a new plan
+            _tokens.clear()
+        token = _tokens[plan.faces] = next(_numbers)
+    return token
