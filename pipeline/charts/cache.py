@@ -118,9 +118,7 @@ def charts_to_draw(specs: list[ChartSpec], sans_font: Path, sans_bold_font: Path
 
     wanted: dict[str, ChartSpec] = {}
     for spec in specs:
-        if spec.kind == "barh" and spec.highlight:
-            if cached(spec):
-                continue
+        if spec.kind == "barh" and spec.highlight:   # a highlighted copy is recoloured from it (ChartBatch)
             spec = replace(spec, highlight=())
         name = cache_key(spec, stamp, version)
         if name not in wanted and not cached(spec):
@@ -141,16 +139,21 @@ class ChartBatch:
         self.images: list[ChartImage] = []
         missing: dict[str, ChartSpec] = {}
         for spec in specs:
-            name = f"{cache_key(spec, stamp, version)}.json"
+            copy = spec.kind == "barh" and bool(spec.highlight)
+            if copy:
+                # a city's copy of the city chart is the common chart recoloured, not drawn again
+                # (matplotlib would spend as long on it as on the whole chart), nor kept: recolouring
+                # (~1 ms) costs less than reading and checking a kept copy; named after its common chart
+                base_name = f"{cache_key(replace(spec, highlight=()), stamp, version)}.json"
+                name = f"{base_name}+{_highlight_name(spec)}"
+            else:
+                name = f"{cache_key(spec, stamp, version)}.json"
             if name not in self._ready and name not in missing:
-                drawing = self._cached(name)
-                if drawing is None and spec.kind == "barh" and spec.highlight:
-                    # a city's copy of the city chart is the common chart recoloured, not drawn
-                    # again: matplotlib would spend as long on it as on the whole chart
-                    base = self._cached(f"{cache_key(replace(spec, highlight=()), stamp, version)}.json")
-                    if base is not None:
-                        drawing = _highlight_barh(base, spec)
-                        self.store.put(name, drawing)
+                if copy:
+                    base = self._cached(base_name)
+                    drawing = _highlight_barh(base, spec) if base is not None else None
+                else:
+                    drawing = self._cached(name)
                 if drawing is not None:
                     self._ready[name] = drawing
                 else:
@@ -186,9 +189,10 @@ class ChartBatch:
                     drawing, base = _draw_chart(self._specs[name], *self.fonts)
             else:
                 drawing, base = _draw_chart(job, *self.fonts)
-            if base is not None:
+            if base is not None:   # a highlighted copy: its common chart is kept, the copy is not
                 self.store.put(base[0], base[1])
-            self.store.put(name, drawing)  # sealed; several builds may share the cache
+            else:
+                self.store.put(name, drawing)  # sealed; several builds may share the cache
             self._ready[name] = drawing
         return self._ready[name]
 
@@ -298,6 +302,11 @@ def _draw_chart(spec: ChartSpec, sans_font: Path, sans_bold_font: Path) -> tuple
         name = f"{cache_key(plain, font_stamp([sans_font, sans_bold_font]), _matplotlib_version())}.json"
         return _highlight_barh(base, spec), (name, base)
     return _draw(spec, sans_font, sans_bold_font, chart_size(spec)), None
+
+
+def _highlight_name(spec: ChartSpec) -> str:
+    """What tells a highlighted copy from its common chart: the categories in colour, the grey ones' key."""
+    return hashlib.sha256(json.dumps([spec.highlight, spec.others_label], ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def chart_size(spec: ChartSpec) -> tuple[float, float]:
