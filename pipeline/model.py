@@ -203,6 +203,11 @@ class Heading:
     id: str = ""           # optional, for cross-references (ref('id') prints the number)
 
 
+# How a unit is printed above a table or a chart's axis (the charts and tables stages, and the glyph plan
+# that numbers the charts' labels ahead of them, all write it from here).
+UNIT_LINE = "单位：{unit}"
+
+
 @dataclass(frozen=True)
 class ChartSpec:
     """Everything that decides what a chart looks like (and its cache key)."""

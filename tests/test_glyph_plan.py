@@ -132,24 +132,34 @@ def test_a_plan_leaves_out_what_only_the_reference_prints(edition):
 
 
 def test_a_line_kept_from_an_earlier_excerpt_is_the_line_written_afresh(tmp_path):
-    """Lines an excerpt shares with one written earlier in the process are copied, not drawn again
-    (paragraph.py keeps them by glyph plan): the excerpt is the same bytes as one written with nothing
-    kept, and as one written with the plan made anew."""
-    from pipeline.typeset import paragraph
+    """Lines and charts an excerpt shares with one written earlier in the process are copied, not drawn
+    again (paragraph.py and drawings.py keep them by glyph plan): the excerpt is the same bytes as one
+    written with nothing kept, and as one written with the plan made anew; an excerpt with another plan
+    (yantai prints less of the first city's text: its charts' labels have other codes) copies nothing
+    written under the first."""
+    from pipeline.typeset import figures, paragraph
+
+    def forget():
+        paragraph._drawn.clear()
+        figures._drawings.clear()
 
     root = copy_project(tmp_path / "project")
     options = Options(project=root)
     project, _ = check(options)
     builder = CityBuilder(options, project)
-    paragraph._drawn.clear()
+    forget()
     builder.build("changsha", output=tmp_path / "changsha.pdf")
     kept = len(paragraph._drawn)
     assert kept > 50   # most of its lines (the national chapters at least)
+    assert sum(bool(d._written) for d in figures._drawings.values()) >= 3   # the common charts
     copied = builder.build("chengdu", output=tmp_path / "copied.pdf").pdf.read_bytes()
     assert len(paragraph._drawn) < 1.2 * kept   # most of chengdu's lines were changsha's
-    paragraph._drawn.clear()
+    other_plan = builder.build("yantai", output=tmp_path / "yantai.pdf").pdf.read_bytes()
+    forget()
     fresh = builder.build("chengdu", output=tmp_path / "fresh.pdf").pdf.read_bytes()
     assert copied == fresh
+    forget()
+    assert builder.build("yantai", output=tmp_path / "yantai-fresh.pdf").pdf.read_bytes() == other_plan
     anew = CityBuilder(options, project)
     anew._plan_store().folder.joinpath(anew._plan_entry()).unlink()
     assert anew.build("chengdu", output=tmp_path / "anew.pdf").pdf.read_bytes() == fresh

@@ -1,7 +1,7 @@
 """The house look of charts: palette, muted colour for other cities, shared decorations."""
 from __future__ import annotations
 
-from ..model import HOUSE_PALETTE, ChartSpec
+from ..model import HOUSE_PALETTE, UNIT_LINE, ChartSpec
 
 # A restrained palette for a government/industry report that stays readable in greyscale print:
 # navy, teal, ochre, pale blue, ink, cream at CIE L* 32, 47, 63, 78, 15, 94: any two at least
@@ -17,7 +17,7 @@ INK = "#333333"
 def _unit_label(ax, unit: str, x: float = 0.0, ha: str = "left") -> None:
     # Chinese reports put the unit above the axis, horizontally, not rotated along it.
     if unit:
-        ax.text(x, 1.03, f"单位：{unit}", transform=ax.transAxes, ha=ha, va="bottom", fontsize=8.5)
+        ax.text(x, 1.03, UNIT_LINE.format(unit=unit), transform=ax.transAxes, ha=ha, va="bottom", fontsize=8.5)
 
 
 def palette_of(spec: ChartSpec) -> list[str]:

@@ -17,7 +17,7 @@ from ..model import ChartImage, ContentError, Problem, ResolvedDocument, SourceP
 from .flow import FloatingLayout
 from .fontcache import FontChanged
 from .fonts import register_fonts
-from .glyphplan import GlyphPlan, apply_plan, plan_of, plan_token
+from .glyphplan import GlyphPlan, apply_plan, number_chart_labels, plan_of, plan_token
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .story import _story
@@ -267,7 +267,9 @@ def _canvas_maker(state: LayoutState, plan: GlyphPlan | None, keep_plan, documen
 
         def save(self):
             if keep_plan is not None:
-                # taken before the charts are drawn: a plan never waits for them (nor for matplotlib)
+                # taken before the charts are drawn: a plan never waits for them (nor for matplotlib);
+                # their labels' characters join it, numbered from the specs in the face labels are set in
+                number_chart_labels(self._doc, [figure.figure.chart for _, figure in state.charts], SANS)
                 keep_plan(plan_of(self._doc, document.text_chars()))
                 if plan_only:
                     raise _PlanTaken

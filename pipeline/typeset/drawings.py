@@ -48,9 +48,41 @@ class ChartDrawing:
 
     def __init__(self, width: float, height: float, steps: list[tuple]):
         self.width, self.height, self.steps = width, height, steps
+        self._written: dict[tuple, list[str]] = {}   # the operators written, per glyph plan (see draw)
 
     def draw(self, canvas) -> None:
-        """Paint the chart at the canvas's origin, in a graphics state of its own."""
+        """Paint the chart at the canvas's origin, in a graphics state of its own.
+
+        In documents numbering their characters by the same glyph plan (glyphplan.py), a chart whose
+        labels all have the plan's codes writes the same operators: they are written once per process
+        and copied (the excerpts of a batch show the same common charts)."""
+        key = self._key(canvas)
+        known = self._written.get(key) if key is not None else None
+        if known is not None:
+            canvas._doc.ensureMinPdfVersion("transparency")   # what setting its colours' alpha notes
+            canvas._code.extend(known)
+            return
+        start, states = len(canvas._code), len(canvas._extgstate._c)
+        self._draw(canvas)
+        written = canvas._code[start:]
+        # kept unless it named a graphics state (/gRLs… gs): those names are the document's own
+        if key is not None and len(canvas._extgstate._c) == states and not any(" gs" in op for op in written):
+            self._written[key] = written
+
+    def _key(self, canvas) -> tuple | None:
+        """What decides the operators the chart writes, when they can be kept: a glyph plan giving
+        every label its code (ASCII is numbered alike everywhere), the state drawing starts from."""
+        token = getattr(canvas, "glyph_token", None)
+        if token is None:
+            return None
+        planned = canvas.glyph_chars
+        for step in self.steps:
+            if step[0] == "text" and not all(ord(ch) < 128 or ord(ch) in planned.get(step[1], ()) for ch in step[6]):
+                return None
+        return (token, tuple(sorted(canvas._extgstate._d.items())), canvas._fontname, canvas._fontsize,
+                canvas._leading, canvas.bottomup)
+
+    def _draw(self, canvas) -> None:
         # what this drawing has set: fill and stroke colour, line width, cap, join, dash; None = not set yet
         # (a chart sits in a form, which inherits the state of the page it is placed on: set before first use)
         state = dict.fromkeys(("fill", "stroke", "width", "cap", "join", "dash"))

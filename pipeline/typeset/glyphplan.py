@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from ..model import UNIT_LINE
+
 FORMAT = 1
 _SUBSET = 256   # codes per embedded subset (ReportLab's)
 
@@ -87,6 +89,18 @@ def plan_of(pdf_doc, reference_text: frozenset[int]) -> GlyphPlan:
         if chars:
             faces.append((name, chars))
     return GlyphPlan(tuple(faces), frozenset(reference_text))
+
+
+def number_chart_labels(pdf_doc, specs, face: str) -> None:
+    """Number the characters of the charts' labels (categories, series, units, values as printed) in
+    ``face``, in chart order, before the charts are drawn: so they join the plan taken next, and the
+    charts of documents sharing it write the same operators (drawings.py keeps them)."""
+    texts = []
+    for spec in specs:
+        texts += [*spec.categories, *(name for name, _ in spec.series), UNIT_LINE.format(unit=spec.unit),
+                  spec.others_label, *spec.labels,
+                  *(label for row in spec.value_labels for label in row), *spec.total_labels, *spec.share_labels]
+    pdfmetrics.getFont(face).splitString("".join(texts), pdf_doc)
 
 
 def apply_plan(pdf_doc, plan: GlyphPlan) -> None:

@@ -8,7 +8,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Table, TableStyle
 
-from ..model import TableBlock, TextRun
+from ..model import UNIT_LINE, TableBlock, TextRun
 from .paragraph import CJKParagraph
 from .state import LayoutState
 from .styles import (
@@ -126,7 +126,7 @@ class TableCaption(Flowable):
         self.table, self.continued = table, continued
         text = f"续表 {table.number}" if continued else f"表 {table.number}\u3000{table.title}"
         self.caption = CJKParagraph((TextRun(text),), style)
-        self.unit = CJKParagraph((TextRun(f"单位：{table.unit}"),), TextStyle(
+        self.unit = CJKParagraph((TextRun(UNIT_LINE.format(unit=table.unit)),), TextStyle(
             size=9, leading=13, indent_em=0, justify=False, align="right")) if table.unit else None
 
     def wrap(self, availWidth, availHeight):
