@@ -163,3 +163,23 @@ def test_an_entry_that_does_not_verify_or_parse_is_ignored(project, damage):
     else:   # sealed with the build's own secret, but not a map of texts
         open_store(project / "output" / ".cache", "resolved").put(entry.name, b'{"format": 1, "entries": [1, 2]}')
     assert _resolve(project) == clean
+
+
+def test_excerpts_of_one_process_share_renders_that_do_not_depend_on_the_city(project):
+    """A batch resolves twenty excerpts in one process: a text that names no city-dependent value is
+    rendered once for all of them.  Each excerpt is resolved exactly as alone (its city's name where a
+    text names it: fails when the key leaves out the context values a text names)."""
+    import pipeline.resolve as resolve
+
+    loaded = load_project(project)
+    assert not validate_project(loaded)
+    resolve._renders_of[:] = [None, {}]
+    alone = resolve_document(loaded, EPOCH, "changsha")
+    resolve._renders_of[:] = [None, {}]
+    resolve_document(loaded, EPOCH, "dalian")
+    offered = len(resolve._renders_of[1])
+    assert offered > 20, "dalian's texts were not offered to the other excerpts"
+    after = resolve_document(loaded, EPOCH, "changsha")
+    assert after == alone
+    assert "长沙" in after.edition.subtitle
+    assert len(resolve._renders_of[1]) < 1.5 * offered   # changsha took most of its texts from dalian's

@@ -11,6 +11,7 @@ template cannot reach Python internals.  Every user mistake becomes a located
 from __future__ import annotations
 
 import re
+import weakref
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -102,11 +103,33 @@ class _Resolver:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
-        return self._rendered(source, doc, path, key)
+        shared = self._shared_key(source) if self.city is not None and self.trace is None else None
+        if shared is not None:
+            text = _excerpt_renders(self.project).get(shared)
+            if text is not None:
+                if key is not None:
+                    self.cache.put(key, text)
+                return text
+        return self._rendered(source, doc, path, key, shared)
 
-    def _rendered(self, source: str, doc: YamlDoc, path: tuple, key: str | None) -> str | None:
-        """``source`` rendered by Jinja2 (kept under ``key`` in the render cache when that is safe), or
-        None and a located problem."""
+    def _shared_key(self, source: str) -> tuple | None:
+        """What decides an excerpt's render of ``source``, so the other excerpts of the process may take
+        it: the source, where it renders (a paragraph or not) and the context values it names (the city's
+        name, for one).  The globals are the project's data functions and ``ref()``, whose marker names
+        the same target in every excerpt (what an excerpt left out is decided after, from the markers);
+        a render calling ``footnote()`` is never kept (see _rendered)."""
+        from .templates import referenced_names
+
+        names = referenced_names(self.env, source)
+        if names is None:
+            return None
+        values = tuple((name, repr(self.context[name])) for name in sorted(names) if name in self.context)
+        return self.writing.in_paragraph, source, values
+
+    def _rendered(self, source: str, doc: YamlDoc, path: tuple, key: str | None,
+                  shared: tuple | None = None) -> str | None:
+        """``source`` rendered by Jinja2 (kept under ``key`` in the render cache and under ``shared`` for
+        the process's other excerpts when that is safe), or None and a located problem."""
         import jinja2
 
         from .templates import _from_string
@@ -116,8 +139,11 @@ class _Resolver:
             notes = len(self.writing.notes)
             template = _from_string(self.env, source)
             text = self.env.render_text(template, self.context)
-            if key is not None and len(self.writing.notes) == notes:   # a footnote() is numbered by its render
-                self.cache.put(key, text)
+            if len(self.writing.notes) == notes:   # a footnote() is numbered by its render
+                if key is not None:
+                    self.cache.put(key, text)
+                if shared is not None:
+                    _excerpt_renders(self.project)[shared] = text
             return text
         except BudgetError as e:
             self.problems.append(Problem(_template_line(pos, source, e), dotted(path),
@@ -1117,6 +1143,21 @@ class Trace:
         self._seen[number] = occurrence + 1
         self.bindings[self._current].append((number, self._expressions[number], occurrence, text))
         return value
+
+
+_renders_of: list = [None, {}]   # [a weak reference to the project, its excerpts' shared renders]
+
+
+def _excerpt_renders(project: Project) -> dict:
+    """Texts rendered for one excerpt that another excerpt of the same project may take as they are (a
+    batch resolves twenty excerpts whose national chapters render alike), kept for the last project:
+    the data, code and versions behind them are the process's own."""
+    if _renders_of[0] is None or _renders_of[0]() is not project:
+        _renders_of[:] = [weakref.ref(project), {}]
+    renders = _renders_of[1]
+    if len(renders) > 50_000:   # a bound for a long watch session
+        renders.clear()
+    return renders
 
 
 def resolve_traced(project: Project, epoch: int) -> tuple[ResolvedDocument, Trace]:

@@ -304,6 +304,22 @@ def make_environment(data: _Data) -> _Sandbox:
 
 
 _compiled: dict[tuple[type, str], Any] = {}
+_names: dict[str, frozenset | None] = {}
+
+
+def referenced_names(env: SandboxedEnvironment, source: str) -> frozenset | None:
+    """The names a template looks up (context variables and globals), kept per process; None when it
+    does not parse (its render reports the error)."""
+    known = _names.get(source, False)
+    if known is False:
+        from jinja2 import meta
+
+        try:
+            known = frozenset(meta.find_undeclared_variables(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            known = None
+        _names[source] = known
+    return known
 
 
 def _from_string(env: SandboxedEnvironment, source: str) -> jinja2.Template:
