@@ -441,7 +441,7 @@ def glyph_problems(document, coverage: dict[str, frozenset[int]], root) -> list[
     ``coverage`` maps a font file name to its code points.  A missing character
     is reported where it first occurs in the chapter or data files.
     """
-    seen: set[str] = set()
+    seen: set[str] = set(_printable(coverage))   # what earlier documents of the process found in every face
     problems = []
     for text, pos in document.texts():
         for ch in text or "":
@@ -449,13 +449,26 @@ def glyph_problems(document, coverage: dict[str, frozenset[int]], root) -> list[
                 continue
             seen.add(ch)
             missing = [name for name, codes in coverage.items() if ord(ch) not in codes]
-            if missing:
+            if not missing:
+                _printable(coverage).add(ch)
+            else:
                 where = _find_char(root, ch) or pos
                 problems.append(Problem(where or SourcePos("chapters"), "",
                                         f"character '{ch}' (U+{ord(ch):04X}) is not in the font"
                                         f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
                                         "replace it or add a font that has it"))
     return problems
+
+
+def _printable(coverage: dict) -> set[str]:
+    """Characters every face of ``coverage`` has, as far as the documents checked so far showed (a batch
+    checks twenty excerpts with the same faces); kept for the last coverage asked about."""
+    if _printable_in[0] is not coverage:
+        _printable_in[:] = [coverage, set()]
+    return _printable_in[1]
+
+
+_printable_in: list = [None, set()]   # [the coverage (held, so its id is not another's), its printable characters]
 
 
 def _find_char(root, ch: str):
