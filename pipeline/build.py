@@ -274,9 +274,10 @@ class CityBuilder:
 
     Excerpts number their characters as the first city's excerpt does (its
     glyph plan, pipeline/typeset/glyphplan.py), so they share font subsets and
-    the lines they print alike.  The plan is a function of the inputs: it comes
-    from building the first city (in memory when another is asked for), and is
-    kept in ``output/.cache/glyphs`` for the next build.
+    the lines and charts they print alike.  The plan is a function of the
+    inputs: it comes from the first city's build, or when another city is asked
+    for, from a layout of the first city with its charts' boxes (never waiting
+    for a chart), and is kept in ``output/.cache/glyphs`` for the next build.
     """
 
     def __init__(self, options: Options, project: Project):

@@ -193,8 +193,8 @@ def _document_date(epoch: int):
 
 
 def glyph_plan_of(document: ResolvedDocument, boxes: dict[str, ChartImage], font_files: dict[str, Path]) -> GlyphPlan:
-    """The glyph plan ``document`` makes (its characters' numbering as it lays them out, its charts'
-    own characters aside): laid out with its charts' boxes only, never written."""
+    """The glyph plan ``document`` makes (its characters' numbering as it lays them out, then its charts'
+    labels from their specs): laid out with its charts' boxes only, never written."""
     kept: list[GlyphPlan] = []
     try:
         typeset_document(document, boxes, font_files, None, keep_plan=kept.append, plan_only=True)
