@@ -67,6 +67,8 @@ class ChartDrawing:
         written = canvas._code[start:]
         # kept unless it named a graphics state (/gRLs… gs): those names are the document's own
         if key is not None and len(canvas._extgstate._c) == states and not any(" gs" in op for op in written):
+            if len(self._written) >= 16:   # a long ``watch`` makes a new plan at every edit
+                self._written.clear()
             self._written[key] = written
 
     def _key(self, canvas) -> tuple | None:

@@ -129,7 +129,7 @@ def plan_token(plan: GlyphPlan | None) -> int | None:
         return None
     token = _tokens.get(plan.faces)
     if token is None:
-        if len(_tokens) >= 1000:   # a long ``watch``: every edit makes a new plan
+        if len(_tokens) >= 64:   # a long ``watch``: every edit makes a new plan
             _tokens.clear()
         token = _tokens[plan.faces] = next(_numbers)
     return token
