@@ -194,3 +194,23 @@ def test_a_kept_line_is_kept_for_its_place_and_colour(edition):
     assert written[0] == written[1]
     assert " 30 Tm" in written[2] and " 10 Tm" not in written[2]
     assert written[3] != written[0] and "1 0 0 rg" in written[3]
+
+
+def test_the_plan_comes_from_whichever_city_the_table_lists_first(tmp_path):
+    """Nothing names a reference city: with the cities table reordered (烟台 first), 烟台's excerpt makes
+    the plan, and another city's excerpt is the same bytes built alone or in a -j 2 batch."""
+    from pipeline.batch import build_cities
+
+    root = copy_project(tmp_path / "project")
+    table = root / "data" / "cities.csv"
+    header, *rows = table.read_text(encoding="utf-8").splitlines()
+    rows.sort(key=lambda row: not row.startswith("yantai,"))
+    table.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    options = Options(project=root)
+    project, _ = check(options)
+    assert CityBuilder(options, project).reference == "yantai"
+    outcomes = {o.city: o for o in build_cities(options, ["yantai", "dalian", "xian"], jobs=2)}
+    assert all(o.ok for o in outcomes.values())
+    in_batch = outcomes["xian"].pdf.read_bytes()
+    shutil.rmtree(root / "output" / ".cache" / "glyphs")
+    assert build(Options(project=root, city="xian")).pdf.read_bytes() == in_batch

@@ -23,6 +23,7 @@ from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..drawingformat import FormatError, check_node
+from .glyphplan import numbered_by_plan
 
 NotSerialisable = FormatError   # the JSON holds something outside the format (pipeline/drawingformat.py)
 
@@ -77,9 +78,8 @@ class ChartDrawing:
         token = getattr(canvas, "glyph_token", None)
         if token is None:
             return None
-        planned = canvas.glyph_chars
         for step in self.steps:
-            if step[0] == "text" and not all(ord(ch) < 128 or ord(ch) in planned.get(step[1], ()) for ch in step[6]):
+            if step[0] == "text" and not numbered_by_plan(canvas, step[1], step[6]):
                 return None
         return (token, tuple(sorted(canvas._extgstate._d.items())), canvas._fontname, canvas._fontsize,
                 canvas._leading, canvas.bottomup)

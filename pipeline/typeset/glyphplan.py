@@ -119,6 +119,14 @@ def apply_plan(pdf_doc, plan: GlyphPlan) -> None:
         state.nextCode = -(-state.nextCode // _SUBSET) * _SUBSET
 
 
+def numbered_by_plan(canvas, font: str, chars: str) -> bool:
+    """Whether each of ``chars`` has in ``font`` the code the canvas's glyph plan gives it, so every
+    document with the same plan writes them alike: the plan's characters, and ASCII, which ReportLab
+    numbers alike everywhere (what paragraph.py and drawings.py keep depends on it)."""
+    planned = canvas.glyph_chars.get(font, ())
+    return all(ord(ch) < 128 or ord(ch) in planned for ch in chars)
+
+
 _tokens: dict[tuple, int] = {}
 _numbers = itertools.count()   # never reused: what was kept under a number stays that plan's
 

@@ -13,6 +13,7 @@ from reportlab.platypus import Flowable
 from ..linebreak import Run, break_lines
 from ..model import TextRun
 from .fonts import _widths, advance
+from .glyphplan import numbered_by_plan
 from .styles import BODY, TextStyle
 
 
@@ -218,10 +219,8 @@ def _drawn_key(canvas, line, runs, dx, y, color, specials) -> tuple | None:
 
 
 def _numbered_by_plan(canvas, line, runs) -> bool:
-    """Whether every character of the line has the code the plan gives it (so every document with the
-    same plan writes the line alike): the plan's characters, and ASCII, which ReportLab numbers alike."""
-    planned = canvas.glyph_chars
-    return all(ord(g.char) < 128 or ord(g.char) in planned.get(runs[g.run].font, ()) for g in line.glyphs)
+    """Whether every character of the line has the code the plan gives it (glyphplan.numbered_by_plan)."""
+    return all(numbered_by_plan(canvas, runs[g.run].font, g.char) for g in line.glyphs)
 
 
 def _draw_line(canvas, line, runs, dx: float, y: float, color, specials: dict | None = None) -> None:
